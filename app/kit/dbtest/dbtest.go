@@ -1,0 +1,200 @@
+// Package dbtest gives tests real databases: a template migrated once per migration set and
+// cloned per test (CREATE DATABASE … TEMPLATE), connected both as the owner and as the
+// runtime role, and a private Redis database index.
+package dbtest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for migrations
+	"github.com/redis/go-redis/v9"
+	"gorm.io/gorm"
+
+	"doorstep/app/kit/dbx"
+	"doorstep/migrations"
+)
+
+// AdminURL is the superuser/owner connection used to create databases.
+func AdminURL() string {
+	if u := os.Getenv("DATABASE_URL"); u != "" {
+		return u
+	}
+	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+}
+
+// RedisURL is the Redis server tests use.
+func RedisURL() string {
+	if u := os.Getenv("REDIS_URL"); u != "" {
+		return u
+	}
+	return "redis://127.0.0.1:6379/0"
+}
+
+// WithDatabase returns u with its path set to db and, if user is not empty, its user.
+func WithDatabase(u, db, user string) string {
+	p, err := url.Parse(u)
+	if err != nil {
+		return u
+	}
+	p.Path = "/" + db
+	if user != "" {
+		p.User = url.User(user)
+	}
+	return p.String()
+}
+
+// DB is one test database.
+type DB struct {
+	Name     string
+	OwnerURL string // connection as the owner/migrator
+	AppURL   string // connection as the runtime role (RLS applies)
+	Owner    *gorm.DB
+	App      *gorm.DB
+	Tx       *dbx.DB // runtime handle over App
+}
+
+// New clones the migrated template into a fresh database for t and drops it afterwards.
+func New(t testing.TB) *DB {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := sql.Open("pgx", AdminURL())
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	defer admin.Close()
+	tpl := "doorstep_tpl_" + migrations.Fingerprint()
+	if err := ensureTemplate(ctx, admin, tpl); err != nil {
+		t.Fatalf("dbtest: template: %v", err)
+	}
+	name := "doorstep_t_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
+	// Cloning needs the template to have no other connections; retry briefly if one lingers.
+	for attempt := 0; ; attempt++ {
+		_, err = admin.ExecContext(ctx, fmt.Sprintf("create database %s template %s", name, tpl))
+		if err == nil || attempt > 50 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("dbtest: clone: %v", err)
+	}
+	d := &DB{
+		Name:     name,
+		OwnerURL: WithDatabase(AdminURL(), name, ""),
+		AppURL:   WithDatabase(AdminURL(), name, "doorstep_app"),
+	}
+	if d.Owner, err = dbx.Open(d.OwnerURL, dbx.PoolConfig{MaxOpen: 4}); err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	if d.App, err = dbx.Open(d.AppURL, dbx.PoolConfig{MaxOpen: 16}); err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	d.Tx = dbx.New(d.App)
+	t.Cleanup(func() {
+		for _, g := range []*gorm.DB{d.Owner, d.App} {
+			if s, err := g.DB(); err == nil {
+				_ = s.Close()
+			}
+		}
+		a, err := sql.Open("pgx", AdminURL())
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.Exec(fmt.Sprintf("drop database if exists %s with (force)", name))
+	})
+	return d
+}
+
+// ensureTemplate builds the template database once, under an advisory lock so that test
+// packages running in parallel processes do not race.
+func ensureTemplate(ctx context.Context, admin *sql.DB, tpl string) error {
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "select pg_advisory_lock(724001)"); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.Background(), "select pg_advisory_unlock(724001)") //nolint:errcheck
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "select exists(select 1 from pg_database where datname = $1 and datistemplate)", tpl).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("drop database if exists %s", tpl)); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("create database %s", tpl)); err != nil {
+		return err
+	}
+	db, err := sql.Open("pgx", WithDatabase(AdminURL(), tpl, ""))
+	if err != nil {
+		return err
+	}
+	err = migrations.Up(ctx, db)
+	_ = db.Close()
+	if err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, fmt.Sprintf("alter database %s is_template true", tpl))
+	return err
+}
+
+// Redis returns a client on a Redis database index that no other test holds, flushed, and
+// released when t ends. asynq has no key prefix, so separate indexes keep packages apart.
+func Redis(t testing.TB) (*redis.Client, *redis.Options) {
+	t.Helper()
+	ctx := context.Background()
+	base, err := redis.ParseURL(RedisURL())
+	if err != nil {
+		t.Fatalf("dbtest: redis url: %v", err)
+	}
+	locker := redis.NewClient(base)
+	defer locker.Close()
+	owner := uuid.NewString()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		for idx := 1; idx < 16; idx++ {
+			key := fmt.Sprintf("doorstep:test:redisdb:%d", idx)
+			ok, err := locker.SetNX(ctx, key, owner, 15*time.Minute).Result()
+			if err != nil {
+				t.Fatalf("dbtest: redis: %v", err)
+			}
+			if !ok {
+				continue
+			}
+			opts := *base
+			opts.DB = idx
+			c := redis.NewClient(&opts)
+			if err := c.FlushDB(ctx).Err(); err != nil {
+				t.Fatalf("dbtest: redis flush: %v", err)
+			}
+			t.Cleanup(func() {
+				_ = c.FlushDB(context.Background()).Err()
+				_ = c.Close()
+				l := redis.NewClient(base)
+				defer l.Close()
+				if v, _ := l.Get(context.Background(), key).Result(); v == owner {
+					l.Del(context.Background(), key)
+				}
+			})
+			return c, &opts
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dbtest: no free redis database index")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}

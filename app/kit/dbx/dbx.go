@@ -1,0 +1,114 @@
+// Package dbx owns database transactions. A transaction travels in the context so that nested
+// service calls join it, and every transaction first sets app.tenant_id (local to the
+// transaction) from the context's tenant, which is what the row-level security policies read.
+package dbx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"gorm.io/gorm"
+)
+
+// DB is the runtime database handle handed to stores and services.
+type DB struct {
+	gorm *gorm.DB
+}
+
+// New wraps a gorm handle connected as the runtime (non-owner) role.
+func New(g *gorm.DB) *DB { return &DB{gorm: g} }
+
+// Gorm returns the pool handle; only wiring and platform code should need it.
+func (d *DB) Gorm() *gorm.DB { return d.gorm }
+
+type tenantKey struct{}
+type txKey struct{}
+
+// WithTenant returns a context whose transactions run as tenant id.
+func WithTenant(ctx context.Context, id uuid.UUID) context.Context {
+	return context.WithValue(ctx, tenantKey{}, id)
+}
+
+// TenantID returns the context's tenant, if any.
+func TenantID(ctx context.Context) (uuid.UUID, bool) {
+	id, ok := ctx.Value(tenantKey{}).(uuid.UUID)
+	return id, ok && id != uuid.Nil
+}
+
+type txState struct {
+	db          *gorm.DB
+	tenant      uuid.UUID
+	afterCommit []func(context.Context)
+}
+
+// ErrTenantSwitch is returned when a nested InTx asks for a different tenant than the
+// transaction it would join: that would silently read through the outer tenant's RLS setting.
+var ErrTenantSwitch = errors.New("dbx: nested transaction for a different tenant")
+
+const maxAttempts = 3
+
+// InTx runs fn in a transaction. It joins the transaction already in ctx; otherwise it begins
+// one, sets app.tenant_id from the context (empty when there is none, which makes every tenant
+// table read as empty) and commits when fn returns nil. Serialization failures and deadlocks are
+// retried a few times at the outermost level.
+func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	tenant, _ := TenantID(ctx)
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		if st.tenant != tenant {
+			return ErrTenantSwitch
+		}
+		return fn(ctx)
+	}
+	var err error
+	for attempt := 1; attempt <= maxAttempts; attempt++ {
+		st := &txState{tenant: tenant}
+		err = d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			setting := ""
+			if tenant != uuid.Nil {
+				setting = tenant.String()
+			}
+			if err := tx.Exec("select set_config('app.tenant_id', ?, true)", setting).Error; err != nil {
+				return fmt.Errorf("set tenant: %w", err)
+			}
+			st.db = tx
+			return fn(context.WithValue(ctx, txKey{}, st))
+		})
+		if err == nil {
+			for _, f := range st.afterCommit {
+				f(context.WithoutCancel(ctx))
+			}
+			return nil
+		}
+		if !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// Conn returns the transaction in ctx, or the pool when there is none. Outside a transaction
+// no tenant is set, so only platform tables are visible.
+func (d *DB) Conn(ctx context.Context) *gorm.DB {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		return st.db
+	}
+	return d.gorm.WithContext(ctx)
+}
+
+// InTransaction reports whether ctx carries a transaction.
+func InTransaction(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*txState)
+	return ok
+}
+
+// AfterCommit registers f to run once the outermost transaction in ctx commits. Outside a
+// transaction f runs at once. f gets a context that is not cancelled with the request.
+func AfterCommit(ctx context.Context, f func(context.Context)) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok {
+		st.afterCommit = append(st.afterCommit, f)
+		return
+	}
+	f(context.WithoutCancel(ctx))
+}
