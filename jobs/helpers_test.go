@@ -1,0 +1,88 @@
+package jobs_test
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"doorstep/app/kit/dbtest"
+	"doorstep/app/kit/dbx"
+	"doorstep/jobs"
+)
+
+// pingPayload is the test task most tests enqueue.
+type pingPayload struct {
+	jobs.Meta
+	N int `json:"n"`
+}
+
+func (*pingPayload) TaskType() string { return "test:ping" }
+
+// testLog discards logs unless DOORSTEP_TEST_LOG is set.
+func testLog() *slog.Logger {
+	if os.Getenv("DOORSTEP_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// env is a test database plus a private Redis database with an asynq client and inspector.
+type env struct {
+	db     *dbtest.DB
+	redis  asynq.RedisClientOpt
+	client *asynq.Client
+	insp   *asynq.Inspector
+	log    *slog.Logger
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{db: dbtest.New(t), redis: newRedis(t), log: testLog()}
+	e.client = asynq.NewClient(e.redis)
+	e.insp = asynq.NewInspector(e.redis)
+	t.Cleanup(func() {
+		_ = e.client.Close()
+		_ = e.insp.Close()
+	})
+	return e
+}
+
+func newRedis(t *testing.T) asynq.RedisClientOpt {
+	t.Helper()
+	_, o := dbtest.Redis(t)
+	return asynq.RedisClientOpt{Addr: o.Addr, DB: o.DB, Password: o.Password, Username: o.Username}
+}
+
+// tenant inserts a tenant row through the owner connection (tenants is a platform table).
+func (e *env) tenant(t *testing.T, slug string) uuid.UUID {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7())
+	require.NoError(t, e.db.Owner.Exec("insert into tenants (id, slug, name) values (?, ?, ?)", id, slug, slug).Error)
+	return id
+}
+
+// count runs a count query as the owner, which row-level security does not restrict.
+func (e *env) count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	require.NoError(t, e.db.Owner.Raw(query, args...).Scan(&n).Error)
+	return n
+}
+
+// startServer runs a worker server with the project's configuration until t ends.
+func startServer(t *testing.T, redis asynq.RedisConnOpt, mux *asynq.ServeMux) {
+	t.Helper()
+	srv := jobs.NewServer(redis, testLog(), 8)
+	require.NoError(t, srv.Start(mux))
+	t.Cleanup(srv.Shutdown)
+}
+
+// inTenant is a background context running as tenant id.
+func inTenant(id uuid.UUID) context.Context {
+	return dbx.WithTenant(context.Background(), id)
+}

@@ -1,0 +1,206 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/dbx"
+)
+
+// RelayOptions tunes a Relay; zero values take the defaults.
+type RelayOptions struct {
+	Interval  time.Duration // between polls when nothing wakes the relay; default 1s
+	Batch     int           // rows per tenant per transaction; default 100
+	Retention time.Duration // how long asynq keeps a finished task, and so reserves its ID; default 24h
+}
+
+// Relay moves committed outbox rows to asynq.
+//
+// Delivery is exactly-once between relays and at-least-once across crashes: rows are claimed
+// with FOR UPDATE SKIP LOCKED, so concurrent relays never pick the same row, and every task is
+// enqueued with TaskID(outbox id) and a Retention, so if a relay dies after enqueueing but
+// before its commit, the next attempt gets ErrTaskIDConflict and just marks the row.
+//
+// The outbox is a tenant table under forced row-level security and the runtime role cannot
+// bypass it, so there is no "all pending rows" query: the relay lists tenants from the
+// platform table and claims each tenant's rows in a transaction running as that tenant. That
+// costs one small transaction per tenant per poll, which is fine for hundreds of tenants. To
+// scale further, the insert could NOTIFY a channel with its tenant id (LISTEN/NOTIFY) so the
+// relay visits only tenants with new rows and polls the rest rarely.
+type Relay struct {
+	db     *dbx.DB
+	client *asynq.Client
+	log    *slog.Logger
+	opts   RelayOptions
+	wake   chan struct{}
+}
+
+// NewRelay returns a relay enqueueing through client.
+func NewRelay(db *dbx.DB, client *asynq.Client, log *slog.Logger, opts RelayOptions) *Relay {
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.Batch <= 0 {
+		opts.Batch = 100
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = 24 * time.Hour
+	}
+	return &Relay{db: db, client: client, log: log, opts: opts, wake: make(chan struct{}, 1)}
+}
+
+// Wake makes a running Run poll now. It never blocks; wake-ups coalesce.
+func (r *Relay) Wake() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run polls until ctx is done, every Interval or sooner when woken.
+func (r *Relay) Run(ctx context.Context) error {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-timer.C:
+		case <-r.wake:
+		}
+		if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+			r.log.ErrorContext(ctx, "outbox relay", "err", err)
+		}
+		timer.Reset(r.opts.Interval)
+	}
+}
+
+// RunOnce hands every tenant's pending rows to asynq and returns how many rows it marked
+// delivered (including rows asynq already held after an earlier crash). Rows whose enqueue
+// fails stay pending with attempts and last_error updated; their errors are logged, not
+// returned, so one tenant cannot stall the others.
+func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	tenants, err := tenantIDs(ctx, r.db)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	var errs []error
+	for _, tenant := range tenants {
+		n, err := r.drainTenant(ctx, tenant)
+		total += n
+		if err != nil {
+			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return total, errors.Join(errs...)
+}
+
+// drainTenant relays batches until a batch is short or something failed.
+func (r *Relay) drainTenant(ctx context.Context, tenant uuid.UUID) (int, error) {
+	total := 0
+	for {
+		n, full, err := r.relayBatch(dbx.WithTenant(ctx, tenant))
+		total += n
+		if err != nil || !full || ctx.Err() != nil {
+			return total, err
+		}
+	}
+}
+
+type pendingRow struct {
+	ID        uuid.UUID
+	TaskType  string
+	Payload   []byte
+	Queue     string
+	ProcessAt *time.Time
+	MaxRetry  int
+}
+
+// relayBatch claims up to Batch rows of the context's tenant, enqueues them and marks the
+// delivered ones, all in one transaction. full reports whether every claimed row went out and
+// the batch was full, i.e. there may be more.
+func (r *Relay) relayBatch(ctx context.Context) (delivered int, full bool, err error) {
+	tenant, _ := dbx.TenantID(ctx)
+	err = r.db.InTx(ctx, func(ctx context.Context) error {
+		delivered, full = 0, false // InTx may retry fn
+		tx := r.db.Conn(ctx)
+		var rows []pendingRow
+		err := tx.Raw(`select id, task_type, payload, queue, process_at, max_retry
+			from outbox
+			where tenant_id = ? and enqueued_at is null
+			order by created_at
+			limit ?
+			for update skip locked`, tenant, r.opts.Batch).Scan(&rows).Error
+		if err != nil {
+			return fmt.Errorf("claim outbox rows: %w", err)
+		}
+		var done []uuid.UUID
+		for _, row := range rows {
+			if err := r.enqueue(ctx, row); err != nil {
+				r.log.WarnContext(ctx, "outbox relay: enqueue failed", "tenant_id", tenant,
+					"outbox_id", row.ID, "type", row.TaskType, "err", err)
+				if err := tx.Exec(`update outbox set attempts = attempts + 1, last_error = ?
+					where tenant_id = ? and id = ?`, truncate(err.Error(), 1000), tenant, row.ID).Error; err != nil {
+					return fmt.Errorf("record enqueue failure: %w", err)
+				}
+				continue
+			}
+			done = append(done, row.ID)
+		}
+		if len(done) > 0 {
+			if err := tx.Exec(`update outbox set enqueued_at = now()
+				where tenant_id = ? and id in ?`, tenant, done).Error; err != nil {
+				return fmt.Errorf("mark outbox rows enqueued: %w", err)
+			}
+		}
+		delivered = len(done)
+		full = len(rows) == r.opts.Batch && len(done) == len(rows)
+		return nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return delivered, full, nil
+}
+
+func (r *Relay) enqueue(ctx context.Context, row pendingRow) error {
+	opts := []asynq.Option{
+		asynq.TaskID(row.ID.String()),
+		asynq.Queue(row.Queue),
+		asynq.MaxRetry(row.MaxRetry),
+		asynq.Retention(r.opts.Retention),
+	}
+	if row.ProcessAt != nil {
+		opts = append(opts, asynq.ProcessAt(*row.ProcessAt))
+	}
+	_, err := r.client.EnqueueContext(ctx, asynq.NewTask(row.TaskType, row.Payload), opts...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) {
+		// Enqueued before, by a relay that crashed before committing: already delivered.
+		r.log.InfoContext(ctx, "outbox relay: task already in asynq", "outbox_id", row.ID, "type", row.TaskType)
+		return nil
+	}
+	return err
+}
+
+// truncate shortens s to at most n bytes without splitting a UTF-8 sequence (PostgreSQL
+// rejects invalid UTF-8 in text).
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
