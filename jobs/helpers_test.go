@@ -74,6 +74,16 @@ func (e *env) count(t *testing.T, query string, args ...any) int {
 	return n
 }
 
+// countNow is count for use inside require.Eventually conditions, which must not fail t
+// from their own goroutine; it returns -1 on error.
+func (e *env) countNow(query string, args ...any) int {
+	var n int
+	if err := e.db.Owner.Raw(query, args...).Scan(&n).Error; err != nil {
+		return -1
+	}
+	return n
+}
+
 // startServer runs a worker server with the project's configuration until t ends.
 func startServer(t *testing.T, redis asynq.RedisConnOpt, mux *asynq.ServeMux) {
 	t.Helper()

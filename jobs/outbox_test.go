@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/kit/clock"
-	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
 )
 
@@ -123,5 +122,3 @@ func TestOutboxAddRefusesWrongUse(t *testing.T) {
 type pingValue struct{ jobs.Meta }
 
 func (pingValue) TaskType() string { return "test:value" }
-
-var _ = dbx.WithTenant

@@ -64,7 +64,8 @@ func (r *Relay) Wake() {
 	}
 }
 
-// Run polls until ctx is done, every Interval or sooner when woken.
+// Run polls until ctx is done, every Interval or sooner when woken, and at once again while a
+// tenant had more pending rows than one poll takes.
 func (r *Relay) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -75,27 +76,41 @@ func (r *Relay) Run(ctx context.Context) error {
 		case <-timer.C:
 		case <-r.wake:
 		}
-		if _, err := r.RunOnce(ctx); err != nil && ctx.Err() == nil {
+		_, more, err := r.poll(ctx)
+		if err != nil && ctx.Err() == nil {
 			r.log.ErrorContext(ctx, "outbox relay", "err", err)
 		}
-		timer.Reset(r.opts.Interval)
+		if more && err == nil {
+			timer.Reset(0)
+		} else {
+			timer.Reset(r.opts.Interval)
+		}
 	}
 }
 
-// RunOnce hands every tenant's pending rows to asynq and returns how many rows it marked
+// RunOnce hands pending rows of every tenant to asynq and returns how many rows it marked
 // delivered (including rows asynq already held after an earlier crash). Rows whose enqueue
-// fails stay pending with attempts and last_error updated; their errors are logged, not
-// returned, so one tenant cannot stall the others.
+// fails stay pending with attempts and last_error updated; those errors are logged, not
+// returned. A tenant with a large backlog is visited for a bounded number of batches, so it
+// cannot starve the others; Run comes back for the rest at once.
 func (r *Relay) RunOnce(ctx context.Context) (int, error) {
+	n, _, err := r.poll(ctx)
+	return n, err
+}
+
+// maxBatchesPerTenant bounds one tenant's share of a poll.
+const maxBatchesPerTenant = 10
+
+func (r *Relay) poll(ctx context.Context) (total int, more bool, err error) {
 	tenants, err := tenantIDs(ctx, r.db)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
-	total := 0
 	var errs []error
 	for _, tenant := range tenants {
-		n, err := r.drainTenant(ctx, tenant)
+		n, tenantMore, err := r.drainTenant(ctx, tenant)
 		total += n
+		more = more || tenantMore
 		if err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", tenant, err))
 		}
@@ -103,19 +118,20 @@ func (r *Relay) RunOnce(ctx context.Context) (int, error) {
 			break
 		}
 	}
-	return total, errors.Join(errs...)
+	return total, more, errors.Join(errs...)
 }
 
-// drainTenant relays batches until a batch is short or something failed.
-func (r *Relay) drainTenant(ctx context.Context, tenant uuid.UUID) (int, error) {
-	total := 0
-	for {
+// drainTenant relays batches until one is short or failed, or it has done its share; more
+// reports that the tenant may have rows left.
+func (r *Relay) drainTenant(ctx context.Context, tenant uuid.UUID) (total int, more bool, err error) {
+	for range maxBatchesPerTenant {
 		n, full, err := r.relayBatch(dbx.WithTenant(ctx, tenant))
 		total += n
 		if err != nil || !full || ctx.Err() != nil {
-			return total, err
+			return total, false, err
 		}
 	}
+	return total, true, nil
 }
 
 type pendingRow struct {

@@ -50,3 +50,6 @@ func validSubject(s string) bool {
 	u, err := uuid.Parse(id)
 	return err == nil && u != uuid.Nil && u.String() == id
 }
+
+// splitPermission splits "object:action".
+func splitPermission(p string) (obj, act string, ok bool) { return strings.Cut(p, ":") }

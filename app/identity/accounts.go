@@ -231,7 +231,7 @@ func (s *Service) ListUsers(ctx context.Context, f UserFilter, pg page.Request) 
 // UserUpdate is a partial update of an account.
 type UserUpdate struct {
 	Email, Phone, DisplayName, Status, Locale, Password *string
-	StoreID, FranchiseeID                              *uuid.UUID
+	StoreID, FranchiseeID                               *uuid.UUID
 }
 
 // UpdateUser changes an account in the caller's scope.

@@ -73,7 +73,7 @@ func (s *Service) Login(ctx context.Context, login, password, ip string, issueTo
 		if err != nil && errs.KindOf(err) != errs.NotFound {
 			return err
 		}
-		if !checkPassword(password, u.PasswordHash) || (email == "" && ph == "") {
+		if !CheckPassword(password, u.PasswordHash) || (email == "" && ph == "") {
 			return ErrBadCredentials
 		}
 		if u.Status != "active" {

@@ -17,9 +17,9 @@ var (
 	dummyHash string
 )
 
-// checkPassword compares in constant time; with an empty hash it still does the work, so an
+// CheckPassword compares in constant time; with an empty hash it still does the work, so an
 // unknown login takes as long as a wrong password.
-func checkPassword(pw, hash string) bool {
+func CheckPassword(pw, hash string) bool {
 	if hash == "" {
 		dummyOnce.Do(func() { dummyHash, _ = HashPassword("doorstep-dummy-password") })
 		_, _ = argon2id.ComparePasswordAndHash(pw, dummyHash)

@@ -70,3 +70,8 @@ func NewService(d Deps, cfg Config) *Service {
 	return &Service{db: d.DB, repo: d.Repo, roles: d.Roles, stores: d.Stores, audit: d.Audit, codes: d.Codes,
 		rdb: d.Redis, limiter: redis_rate.NewLimiter(d.Redis), clock: d.Clock, cfg: cfg, log: d.Log}
 }
+
+// InTx runs fn in the identity database transaction (for API steps that span services).
+func (s *Service) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	return s.db.InTx(ctx, fn)
+}

@@ -346,3 +346,15 @@ func set[T any](dst *T, v *T) {
 		*dst = *v
 	}
 }
+
+// FranchiseeOf returns the franchisee that owns a store (uuid.Nil for HQ-run stores). It
+// ignores the caller's scope: identity uses it to build principals.
+func (s *Service) FranchiseeOf(ctx context.Context, storeID uuid.UUID) (uuid.UUID, error) {
+	var fr uuid.UUID
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		st, err := s.repo.GetStore(ctx, storeID)
+		fr = st.FranchiseeID
+		return err
+	})
+	return fr, err
+}

@@ -131,9 +131,9 @@ pg_init_private() {
   rm -rf "$PGDATA_DIR"
   mkdir -p "$PGDATA_DIR"
   chmod 700 "$PGDATA_DIR"
-  [ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS": "$PGDATA_DIR"
+  [ "$(id -u)" -ne 0 ] || chown "$PGUSER_OS": "$PGDATA_DIR"
   log "initdb $PGDATA_DIR (as $PGUSER_OS)"
-  as_pg "$PG_BIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >&2
+  as_pg "$PG_BIN/initdb" -D "$PGDATA_DIR" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >&2
   # The socket lives in the data directory, unless that path is too long for a Unix socket
   # (107 bytes); the URL we print uses TCP anyway.
   local sockdir=$PGDATA_DIR
@@ -174,13 +174,15 @@ pg_start_private() {
   [ -f "$PGDATA_DIR/PG_VERSION" ] || pg_init_private
   mkdir -p "$DEV_DIR"
   local logfile=$DEV_DIR/postgresql.log
-  touch "$logfile"
-  [ "$(id -u)" -eq 0 ] && chown "$PGUSER_OS": "$logfile"
-  if ! as_pg test -w "$logfile"; then # owner cannot reach $DEV_DIR: log beside the data
+  if as_pg test -x "$DEV_DIR"; then
+    touch "$logfile"
+    [ "$(id -u)" -ne 0 ] || chown "$PGUSER_OS": "$logfile"
+  else # the owner cannot reach $DEV_DIR: log beside the data
     logfile=$PGDATA_DIR/postgresql.log
   fi
   log "starting private PostgreSQL on 127.0.0.1:$PG_PORT (data $PGDATA_DIR, log $logfile)"
-  if ! as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA_DIR" -o "-p $PG_PORT" -l "$logfile" -w -t 60 >&2; then
+  # 3>&-: the server must not inherit our real stdout, or `$(services.sh)` would never see EOF.
+  if ! as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA_DIR" -o "-p $PG_PORT" -l "$logfile" -w -t 60 >&2 3>&-; then
     tail -n 20 "$logfile" >&2 || true
     die "could not start PostgreSQL (is port $PG_PORT taken? set DOORSTEP_PG_PORT)"
   fi
@@ -285,7 +287,7 @@ redis_start_private() {
   mkdir -p "$DEV_DIR/redis"
   log "starting private Redis on 127.0.0.1:$REDIS_PORT (log $DEV_DIR/redis.log)"
   redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$DEV_DIR/redis" --logfile "$DEV_DIR/redis.log" --pidfile "$DEV_DIR/redis/redis.pid" >&2
+    --dir "$DEV_DIR/redis" --logfile "$DEV_DIR/redis.log" --pidfile "$DEV_DIR/redis/redis.pid" >&2 3>&-
   for i in $(seq 1 50); do
     redis_ping "$url" && { REDIS_URL_OUT=$url; return 0; }
     sleep 0.1

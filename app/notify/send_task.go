@@ -1,0 +1,80 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/dbx"
+	"doorstep/app/kit/errs"
+	"doorstep/jobs"
+)
+
+// TypeSend is the task that renders and sends one message.
+const TypeSend = "notify:send"
+
+// SendPayload is TypeSend's payload.
+type SendPayload struct {
+	jobs.Meta
+	Message Message `json:"message"`
+}
+
+// TaskType implements jobs.Payload.
+func (*SendPayload) TaskType() string { return TypeSend }
+
+// Enqueue adds m to the outbox in the transaction carried by ctx, so it is sent only if that
+// transaction commits. It renders m once first, so a bad template or missing parameter fails
+// the caller's request rather than a job later. SMS (login codes, arrival notices) goes to the
+// critical queue, other channels to the default one.
+func Enqueue(ctx context.Context, ob *jobs.Outbox, m Message) error {
+	if err := validate(m); err != nil {
+		return err
+	}
+	if _, err := Render(m); err != nil {
+		return errs.Wrap(err, errs.Internal, "notify_template", "the message could not be prepared")
+	}
+	queue := jobs.QueueDefault
+	if m.Channel == ChannelSMS {
+		queue = jobs.QueueCritical
+	}
+	_, err := ob.Add(ctx, &SendPayload{Message: m}, jobs.Queue(queue))
+	return err
+}
+
+func validate(m Message) error {
+	var v errs.Validation
+	switch m.Channel {
+	case ChannelSMS, ChannelEmail, ChannelInApp, ChannelWebhook:
+	default:
+		v.Add("channel", "unknown channel")
+	}
+	v.Check(m.To != "", "to", "a recipient is required")
+	v.Check(m.Template != "", "template", "a template is required")
+	return v.Err()
+}
+
+// Handler runs TypeSend tasks.
+type Handler struct{ sender Sender }
+
+// NewHandler returns a handler delivering through s.
+func NewHandler(s Sender) *Handler { return &Handler{sender: s} }
+
+// Register adds the handler to mux.
+func (h *Handler) Register(mux *asynq.ServeMux) { jobs.Handle(mux, h.send) }
+
+// send renders and delivers. A message that cannot be rendered never will be, so it is not
+// retried. A retry after a partial failure may send twice; senders pass the task id on
+// (see DeliveryHeader) so the receiving side can drop the duplicate.
+func (h *Handler) send(ctx context.Context, p *SendPayload) error {
+	r, err := Render(p.Message)
+	if err != nil {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	tenant, ok := dbx.TenantID(ctx)
+	if !ok {
+		return errors.New("notify: no tenant in context") // jobs.Handle guarantees one
+	}
+	return h.sender.Send(ctx, tenant, r)
+}

@@ -1,0 +1,164 @@
+package notify_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+	"github.com/stretchr/testify/require"
+
+	"doorstep/app/kit/clock"
+	"doorstep/app/kit/dbtest"
+	"doorstep/app/kit/dbx"
+	"doorstep/app/kit/errs"
+	"doorstep/app/notify"
+	"doorstep/jobs"
+)
+
+var loginCode = notify.Message{
+	Channel:  notify.ChannelSMS,
+	To:       "+8613812345678",
+	Locale:   "zh-CN",
+	Template: "login_code",
+	Params:   map[string]string{"Brand": "洁家", "Code": "483920", "Minutes": "5"},
+}
+
+// TestSendEndToEnd follows a login code from the identity service's transaction to a signed
+// webhook: notify.Enqueue in InTx → outbox → Relay → asynq → notify handler → WebhookSender.
+func TestSendEndToEnd(t *testing.T) {
+	t.Parallel()
+	log := slog.New(slog.DiscardHandler)
+	d := dbtest.New(t)
+	_, ro := dbtest.Redis(t)
+	redis := asynq.RedisClientOpt{Addr: ro.Addr, DB: ro.DB, Username: ro.Username, Password: ro.Password}
+	tenant := uuid.Must(uuid.NewV7())
+	require.NoError(t, d.Owner.Exec("insert into tenants (id, slug, name) values (?, 'jiejia', '洁家')", tenant).Error)
+
+	const secret = "whsec_e2e"
+	type delivery struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan delivery, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		got <- delivery{r.Header.Clone(), body}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(hook.Close)
+
+	ob := jobs.NewOutbox(d.Tx, clock.System{})
+	require.NoError(t, d.Tx.InTx(dbx.WithTenant(context.Background(), tenant), func(ctx context.Context) error {
+		return notify.Enqueue(ctx, ob, loginCode)
+	}))
+	var outboxID uuid.UUID
+	require.NoError(t, d.Owner.Raw("select id from outbox where task_type = ?", notify.TypeSend).Row().Scan(&outboxID))
+
+	client := asynq.NewClient(redis)
+	t.Cleanup(func() { _ = client.Close() })
+	n, err := jobs.NewRelay(d.Tx, client, log, jobs.RelayOptions{}).RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+
+	mux := jobs.NewServeMux(log, nil)
+	notify.NewHandler(notify.NewWebhookSender(hook.URL, secret, hook.Client(), clock.System{})).Register(mux)
+	srv := jobs.NewServer(redis, log, 2)
+	require.NoError(t, srv.Start(mux))
+	t.Cleanup(srv.Shutdown)
+
+	var del delivery
+	select {
+	case del = <-got:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the webhook was never called")
+	}
+	require.NoError(t, notify.VerifySignature(secret, del.header.Get(notify.SignatureHeader), del.body, 5*time.Minute, time.Now()))
+	require.ErrorIs(t, notify.VerifySignature("forged", del.header.Get(notify.SignatureHeader), del.body, 5*time.Minute, time.Now()), notify.ErrSignatureInvalid)
+	require.Equal(t, outboxID.String(), del.header.Get(notify.DeliveryHeader))
+
+	var msg struct {
+		TenantID uuid.UUID `json:"tenant_id"`
+		Channel  string    `json:"channel"`
+		To       string    `json:"to"`
+		Body     string    `json:"body"`
+	}
+	require.NoError(t, json.Unmarshal(del.body, &msg))
+	require.Equal(t, tenant, msg.TenantID)
+	require.Equal(t, notify.ChannelSMS, msg.Channel)
+	require.Equal(t, loginCode.To, msg.To)
+	require.Equal(t, "【洁家】您的登录验证码是 483920，5 分钟内有效。请勿泄露给他人。", msg.Body)
+
+	insp := asynq.NewInspector(redis)
+	t.Cleanup(func() { _ = insp.Close() })
+	require.Eventually(t, func() bool {
+		info, err := insp.GetTaskInfo(jobs.QueueCritical, outboxID.String())
+		return err == nil && info.State == asynq.TaskStateCompleted
+	}, 10*time.Second, 50*time.Millisecond)
+	require.Empty(t, got, "delivered once")
+}
+
+func TestSendHandlerSkipsRetryForUnfixablePayloads(t *testing.T) {
+	t.Parallel()
+	sent := 0
+	mux := jobs.NewServeMux(slog.New(slog.DiscardHandler), nil)
+	notify.NewHandler(senderFunc(func(context.Context, uuid.UUID, notify.Rendered) error { sent++; return nil })).Register(mux)
+	tenant := uuid.Must(uuid.NewV7())
+
+	payload := func(m notify.Message) []byte {
+		b, err := json.Marshal(&notify.SendPayload{Meta: jobs.Meta{TenantID: tenant}, Message: m})
+		require.NoError(t, err)
+		return b
+	}
+	unknown := loginCode
+	unknown.Template = "no_such_template"
+	for name, body := range map[string][]byte{
+		"malformed":        []byte(`{"tenant_id":"` + tenant.String() + `","message":`),
+		"message not json": []byte(`{"tenant_id":"` + tenant.String() + `","message":"hi"}`),
+		"nil tenant":       []byte(`{"message":{"channel":"sms","to":"+8613812345678","template":"login_code"}}`),
+		"unknown template": payload(unknown),
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := mux.ProcessTask(context.Background(), asynq.NewTask(notify.TypeSend, body))
+			require.ErrorIs(t, err, asynq.SkipRetry)
+		})
+	}
+	require.Zero(t, sent)
+
+	require.NoError(t, mux.ProcessTask(context.Background(), asynq.NewTask(notify.TypeSend, payload(loginCode))))
+	require.Equal(t, 1, sent)
+}
+
+func TestEnqueueValidates(t *testing.T) {
+	t.Parallel()
+	d := dbtest.New(t)
+	tenant := uuid.Must(uuid.NewV7())
+	require.NoError(t, d.Owner.Exec("insert into tenants (id, slug, name) values (?, 'acme', 'Acme')", tenant).Error)
+	ob := jobs.NewOutbox(d.Tx, clock.System{})
+
+	require.ErrorIs(t, notify.Enqueue(context.Background(), ob, loginCode), jobs.ErrNoTransaction)
+	require.NoError(t, d.Tx.InTx(dbx.WithTenant(context.Background(), tenant), func(ctx context.Context) error {
+		bad := loginCode
+		bad.Channel = "pigeon"
+		require.Equal(t, errs.Invalid, errs.KindOf(notify.Enqueue(ctx, ob, bad)))
+		bad = loginCode
+		bad.Template = "no_such_template"
+		require.ErrorIs(t, notify.Enqueue(ctx, ob, bad), notify.ErrUnknownTemplate)
+		return nil
+	}))
+	var n int
+	require.NoError(t, d.Owner.Raw("select count(*) from outbox").Scan(&n).Error)
+	require.Zero(t, n)
+}
+
+type senderFunc func(context.Context, uuid.UUID, notify.Rendered) error
+
+func (f senderFunc) Send(ctx context.Context, tenant uuid.UUID, r notify.Rendered) error {
+	return f(ctx, tenant, r)
+}

@@ -1,0 +1,76 @@
+package notify
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/clock"
+)
+
+// DeliveryHeader carries the asynq task id (the outbox id): the same on every retry of one
+// message, so a receiver can drop duplicates.
+const DeliveryHeader = "X-Doorstep-Delivery"
+
+// WebhookSender POSTs rendered messages as signed JSON to one URL, e.g. an SMS gateway
+// adapter or a tenant's own system.
+type WebhookSender struct {
+	url    string
+	secret string
+	client *http.Client
+	clk    clock.Clock
+}
+
+// NewWebhookSender returns a sender posting to url and signing with secret. A nil client gets
+// a 10s timeout.
+func NewWebhookSender(url, secret string, client *http.Client, clk clock.Clock) *WebhookSender {
+	if client == nil {
+		client = &http.Client{Timeout: 10 * time.Second}
+	}
+	return &WebhookSender{url: url, secret: secret, client: client, clk: clk}
+}
+
+// webhookBody is what the receiver gets.
+type webhookBody struct {
+	TenantID uuid.UUID `json:"tenant_id"`
+	Rendered
+}
+
+// Send posts r. A non-2xx answer is an error, so the task is retried, except a 4xx other than
+// 408 and 429, which retrying cannot fix and so wraps asynq.SkipRetry.
+func (s *WebhookSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error {
+	body, err := json.Marshal(webhookBody{TenantID: tenantID, Rendered: r})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("notify: webhook request: %v: %w", err, asynq.SkipRetry)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(SignatureHeader, Sign(s.secret, s.clk.Now(), body))
+	if id, ok := asynq.GetTaskID(ctx); ok {
+		req.Header.Set(DeliveryHeader, id)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("notify: webhook: %w", err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+	switch code := resp.StatusCode; {
+	case code >= 200 && code < 300:
+		return nil
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		return fmt.Errorf("notify: webhook answered %s: %w", resp.Status, asynq.SkipRetry)
+	default:
+		return fmt.Errorf("notify: webhook answered %s", resp.Status)
+	}
+}

@@ -1,0 +1,18 @@
+package wiring
+
+import (
+	"net/url"
+
+	"doorstep/app/kit/page"
+)
+
+// redactURL drops the password from a connection URL for messages.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(invalid url)"
+	}
+	return u.Redacted()
+}
+
+var pageAll = page.Request{Limit: page.MaxLimit}
