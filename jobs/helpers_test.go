@@ -31,7 +31,8 @@ func testLog() *slog.Logger {
 	return slog.New(slog.DiscardHandler)
 }
 
-// env is a test database plus a private Redis database with an asynq client and inspector.
+// env is a test database plus, from newEnv, a private Redis database with an asynq client
+// and inspector.
 type env struct {
 	db     *dbtest.DB
 	redis  asynq.RedisClientOpt
@@ -40,9 +41,17 @@ type env struct {
 	log    *slog.Logger
 }
 
+// newDBEnv is an env without Redis, for tests that never enqueue: Redis database indexes are
+// scarce (15) and shared by every test package running at the same time.
+func newDBEnv(t *testing.T) *env {
+	t.Helper()
+	return &env{db: dbtest.New(t), log: testLog()}
+}
+
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	e := &env{db: dbtest.New(t), redis: newRedis(t), log: testLog()}
+	e := newDBEnv(t)
+	e.redis = newRedis(t)
 	e.client = asynq.NewClient(e.redis)
 	e.insp = asynq.NewInspector(e.redis)
 	t.Cleanup(func() {

@@ -15,7 +15,7 @@ import (
 
 func TestOutboxCleanupDeletesOldDeliveredRowsOfEveryTenant(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newDBEnv(t)
 	now := time.Date(2030, 1, 10, 12, 0, 0, 0, time.UTC)
 	old := now.Add(-jobs.OutboxKeep - time.Minute)
 	recent := now.Add(-jobs.OutboxKeep + time.Minute)

@@ -91,7 +91,7 @@ func TestOutboxCommitIsRelayedWithOptions(t *testing.T) {
 
 func TestOutboxAddRefusesWrongUse(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newDBEnv(t)
 	tenant := e.tenant(t, "acme")
 	ob := jobs.NewOutbox(e.db.Tx, clock.System{})
 

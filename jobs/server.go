@@ -10,7 +10,7 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Retry backoff: base·2^n with up to +50% jitter, capped.
+// Retry backoff: base·2^n capped, minus up to half of it as jitter.
 const (
 	retryBase = time.Second
 	retryCap  = 10 * time.Minute
@@ -32,15 +32,14 @@ func NewServer(redis asynq.RedisConnOpt, log *slog.Logger, concurrency int) *asy
 	})
 }
 
-// retryDelay is exponential (1s, 2s, 4s … 10min) with jitter, so a burst of failures (say, a
-// provider outage) does not come back as a burst.
+// retryDelay is exponential (about 1s, 2s, 4s … up to 10min) with jitter, so a burst of
+// failures (say, a provider outage) does not come back as a burst, even at the cap.
 func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	d := retryCap
-	if n < 20 {
+	if n < 20 { // beyond that the shift is past the cap anyway
 		d = min(retryBase<<n, retryCap)
 	}
-	d += rand.N(d/2 + 1)
-	return min(d, retryCap)
+	return d - rand.N(d/2+1)
 }
 
 // errorHandler logs failures that will not be retried: SkipRetry or retries exhausted. Each

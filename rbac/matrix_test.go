@@ -23,8 +23,8 @@ var wantMatrix = map[string][]string{
 	"roles:read":        {"owner", "hq_admin"},
 	"roles:write":       {"owner", "hq_admin"},
 	"roles:assign":      {"owner", "hq_admin", "franchisee_owner", "store_manager"},
-	"customers:read":    {"owner", "hq_admin", "store_manager", "dispatcher", "support"},
-	"customers:phone":   {"owner", "dispatcher", "support"},
+	"customers:read":    {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
+	"customers:phone":   {"owner", "hq_admin", "dispatcher", "support"},
 	"audit:read":        {"owner", "hq_admin", "finance"},
 }
 

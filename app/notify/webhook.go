@@ -29,10 +29,14 @@ type WebhookSender struct {
 }
 
 // NewWebhookSender returns a sender posting to url and signing with secret. A nil client gets
-// a 10s timeout.
+// a 10s timeout and does not follow redirects (a redirected POST may turn into a GET without
+// the body; the 3xx is reported as a failure instead).
 func NewWebhookSender(url, secret string, client *http.Client, clk clock.Clock) *WebhookSender {
 	if client == nil {
-		client = &http.Client{Timeout: 10 * time.Second}
+		client = &http.Client{
+			Timeout:       10 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	return &WebhookSender{url: url, secret: secret, client: client, clk: clk}
 }

@@ -78,3 +78,18 @@ func TestWebhookSenderUnreachableIsRetried(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, asynq.SkipRetry))
 }
+
+func TestWebhookSenderDoesNotFollowRedirects(t *testing.T) {
+	t.Parallel()
+	followed := false
+	mux := http.NewServeMux()
+	mux.HandleFunc("/old", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/new", http.StatusFound) })
+	mux.HandleFunc("/new", func(http.ResponseWriter, *http.Request) { followed = true })
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+
+	err := notify.NewWebhookSender(srv.URL+"/old", "s", nil, clock.System{}).Send(context.Background(), uuid.Nil, notify.Rendered{Body: "x"})
+	require.ErrorContains(t, err, "302")
+	require.False(t, errors.Is(err, asynq.SkipRetry))
+	require.False(t, followed)
+}

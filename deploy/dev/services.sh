@@ -53,8 +53,14 @@ fi
 # apt_install PKG... installs Debian packages, running `apt-get update` only when the first
 # attempt fails (typically: the package lists are missing or stale).
 apt_install() {
-  have apt-get || die "need Debian packages ($*) but apt-get is not available"
-  [ "${SUDO[0]:-}" != false ] || die "need Debian packages ($*): run as root or install sudo"
+  if ! have apt-get; then
+    log "need Debian packages ($*) but apt-get is not available"
+    return 1
+  fi
+  if [ "${SUDO[0]:-}" = false ]; then
+    log "need Debian packages ($*): run as root or install sudo"
+    return 1
+  fi
   local apt=("${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300)
   log "installing $* (apt-get)"
   if ! "${apt[@]}" install -y --no-install-recommends "$@"; then
@@ -68,8 +74,7 @@ apt_install() {
 # PostgreSQL
 
 ensure_psql() {
-  have psql && return 0
-  apt_install postgresql-client
+  have psql || apt_install postgresql-client || die "psql is needed; install postgresql-client"
 }
 
 pg_answers() { # URL: true if the server accepts our connection and runs a query
@@ -168,7 +173,8 @@ pg_start_private() {
     return 0
   fi
   if [ ! -x "$PG_BIN/initdb" ] || [ ! -f "/usr/share/postgresql/$PG_MAJOR/extension/postgis.control" ]; then
-    apt_install "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" postgresql-contrib
+    apt_install "postgresql-$PG_MAJOR" "postgresql-$PG_MAJOR-postgis-3" postgresql-contrib ||
+      die "could not install PostgreSQL $PG_MAJOR with PostGIS"
     PGUSER_OS=$(pg_user) # the package creates the postgres user
   fi
   [ -f "$PGDATA_DIR/PG_VERSION" ] || pg_init_private
@@ -282,8 +288,7 @@ redis_start_private() {
     REDIS_URL_OUT=$url
     return 0
   fi
-  have redis-server || apt_install redis-server
-  have redis-cli || apt_install redis-tools || log "redis-tools unavailable; probing Redis over /dev/tcp"
+  have redis-server || apt_install redis-server || die "could not install redis-server"
   mkdir -p "$DEV_DIR/redis"
   log "starting private Redis on 127.0.0.1:$REDIS_PORT (log $DEV_DIR/redis.log)"
   redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
@@ -298,6 +303,7 @@ redis_start_private() {
 
 ensure_redis() {
   REDIS_URL_OUT=""
+  have redis-cli || apt_install redis-tools || log "no redis-cli; probing Redis over /dev/tcp"
   if ! is_true "$PRIVATE"; then
     if [ -n "${REDIS_URL:-}" ]; then
       if redis_ping "$REDIS_URL"; then
