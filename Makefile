@@ -13,6 +13,9 @@ SERVICES  := deploy/dev/services.sh
 # servers if need be; fails the line if it fails), and STRIPE_MOCK_URL from stripe-mock.sh (never
 # fails the line: stripe-mock is not needed by every test yet, so its absence is only a warning).
 WITH_SERVICES = services_env="$$($(SERVICES))"; eval "$$services_env";
+# The same, with DATABASE_URL naming the application's database (created by `doorstep dev`)
+# rather than the maintenance database tests clone from; a DATABASE_URL you set is kept.
+WITH_APP_DB = services_env="$$(DOORSTEP_DATABASE=doorstep $(SERVICES))"; eval "$$services_env";
 WITH_STRIPE_MOCK = if stripe_env="$$(deploy/dev/stripe-mock.sh)"; then eval "$$stripe_env"; else \
     printf '\n%s\n%s\n%s\n\n' '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
     '!! WARNING: stripe-mock is unavailable (see above); STRIPE_MOCK_URL is unset.' \
@@ -27,7 +30,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 dev: ## API, console, storefront, worker and scheduler on http://localhost:8080, migrated and seeded
-	@$(WITH_SERVICES) exec $(GO) run ./cmd/doorstep dev
+	@$(WITH_APP_DB) exec $(GO) run ./cmd/doorstep dev
 
 test: ## go vet, then every test with -race against real PostgreSQL and Redis (what CI runs)
 	@deploy/dev/tools.sh cc || true
@@ -46,7 +49,7 @@ build: ## bin/doorstep
 	$(GO) build -o bin/doorstep ./cmd/doorstep
 
 migrate: ## apply pending migrations to DATABASE_URL
-	@$(WITH_SERVICES) $(GO) run ./cmd/doorstep migrate up
+	@$(WITH_APP_DB) $(GO) run ./cmd/doorstep migrate up
 
 lint-sql: ## lint migrations with squawk (needs npx and the npm registry; not part of test)
 	npx --yes squawk-cli@latest migrations/*.sql

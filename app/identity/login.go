@@ -59,12 +59,11 @@ func (s *Service) Login(ctx context.Context, login, password, ip string, issueTo
 	if !ok {
 		return LoginResult{}, tenant.ErrNotFound
 	}
-	lim := redis_rate.PerMinute(s.cfg.LoginPerMinute)
-	if err := s.rateLimit(ctx, "login:ip:"+ip, lim); err != nil {
+	if err := s.rateLimit(ctx, "login:ip:"+ip, redis_rate.PerMinute(s.cfg.LoginPerMinIP)); err != nil {
 		return LoginResult{}, err
 	}
 	email, ph := normalizeLogin(login, t.PhoneRegion)
-	if err := s.rateLimit(ctx, "login:acct:"+t.ID.String()+":"+email+ph+login, lim); err != nil {
+	if err := s.rateLimit(ctx, "login:acct:"+t.ID.String()+":"+email+ph+strings.ToLower(strings.TrimSpace(login)), redis_rate.PerMinute(s.cfg.LoginPerMinute)); err != nil {
 		return LoginResult{}, err
 	}
 	var res LoginResult

@@ -18,15 +18,16 @@ type Config struct {
 	APITokenTTL    time.Duration // named API tokens
 	CodeTTL        time.Duration // one-time codes
 	CodeAttempts   int
-	LoginPerMinute int // per account and per IP
+	LoginPerMinute int // per account
+	LoginPerMinIP  int // per client IP
 	CodesPerHour   int // per phone
-	CodesPerMinIP  int // per IP
+	CodesPerMinIP  int // per client IP
 }
 
 // DefaultConfig is what production uses.
 func DefaultConfig() Config {
 	return Config{SessionTTL: 30 * 24 * time.Hour, APITokenTTL: 365 * 24 * time.Hour, CodeTTL: 5 * time.Minute,
-		CodeAttempts: 5, LoginPerMinute: 10, CodesPerHour: 5, CodesPerMinIP: 20}
+		CodeAttempts: 5, LoginPerMinute: 10, LoginPerMinIP: 60, CodesPerHour: 5, CodesPerMinIP: 20}
 }
 
 // CodeSender delivers a login code to a phone (through the notification outbox).

@@ -99,7 +99,10 @@ const password = "correct horse battery"
 
 // newEnv wires the real application on a fresh database and Redis index, runs its worker,
 // and builds two tenants.
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+
+// newEnvWith lets a test change identity's limits (nil keeps them out of the way).
+func newEnvWith(t *testing.T, tune func(*identity.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -112,7 +115,10 @@ func newEnv(t *testing.T) *env {
 	cfg.RelayInterval = 50 * time.Millisecond
 	cfg.DBMaxConns = 10
 	idc := identity.DefaultConfig()
-	idc.LoginPerMinute, idc.CodesPerHour, idc.CodesPerMinIP = 100000, 100000, 100000
+	idc.LoginPerMinute, idc.LoginPerMinIP, idc.CodesPerHour, idc.CodesPerMinIP = 100000, 100000, 100000, 100000
+	if tune != nil {
+		tune(&idc)
+	}
 	sent := &captureSender{}
 	var logOut io.Writer = io.Discard
 	if os.Getenv("DOORSTEP_TEST_LOG") != "" {

@@ -138,4 +138,3 @@ func mintToken(t *testing.T, e *env, f *fixture) string {
 	e.do(http.MethodPost, "/api/v1/auth/login", "", f.Host, map[string]any{"login": "owner@" + f.Tenant.Slug + ".test", "password": password}).ok(&out)
 	return out.Token
 }
-

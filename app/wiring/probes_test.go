@@ -53,15 +53,21 @@ func probes() map[string]probe {
 	}
 	return map[string]probe{
 		// tenant settings, domains, storefront
-		"get-tenant":     {own: fixed("/api/v1/tenant", nil)},
-		"update-tenant":  {own: fixed("/api/v1/tenant", map[string]any{"brand_name": "Renamed"})},
-		"list-domains":   {own: fixed("/api/v1/tenant/domains", nil)},
-		"add-domain":     {attack: func(e *env) call { return call{path: "/api/v1/tenant/domains", body: map[string]any{"host": e.A.Domain}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/tenant/domains", body: map[string]any{"host": "x" + uuid.NewString()[:6] + ".example.com"}} }},
+		"get-tenant":    {own: fixed("/api/v1/tenant", nil)},
+		"update-tenant": {own: fixed("/api/v1/tenant", map[string]any{"brand_name": "Renamed"})},
+		"list-domains":  {own: fixed("/api/v1/tenant/domains", nil)},
+		"add-domain": {attack: func(e *env) call {
+			return call{path: "/api/v1/tenant/domains", body: map[string]any{"host": e.A.Domain}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/tenant/domains", body: map[string]any{"host": "x" + uuid.NewString()[:6] + ".example.com"}}
+		}},
 		"remove-domain":  {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/tenant/domains/" + a.Domain }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/tenant/domains/" + f.Domain} }},
 		"get-storefront": {own: fixed("/api/v1/storefront", nil)},
 
 		// platform: B's owner is not an operator
-		"platform-login":          {attack: func(e *env) call { return call{path: "/api/v1/platform/login", body: map[string]any{"email": "owner@alpha.test", "password": password}} }},
+		"platform-login": {attack: func(e *env) call {
+			return call{path: "/api/v1/platform/login", body: map[string]any{"email": "owner@alpha.test", "password": password}}
+		}},
 		"platform-list-tenants":   {attack: p("/api/v1/platform/tenants")},
 		"platform-create-tenant":  {attack: p("/api/v1/platform/tenants")},
 		"platform-get-tenant":     {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/platform/tenants/" + a.Tenant.ID.String() })},
@@ -69,12 +75,18 @@ func probes() map[string]probe {
 		"platform-resume-tenant":  {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/platform/tenants/" + a.Tenant.ID.String() + "/resume" })},
 
 		// auth
-		"login":              {attack: func(e *env) call { return call{path: "/api/v1/auth/login", body: map[string]any{"login": "owner@alpha.test", "password": password}} }},
-		"request-login-code": {attack: func(e *env) call { return call{path: "/api/v1/auth/customer/code", body: map[string]any{"phone": e.A.CustomerPhone}} }},
-		"customer-login":     {attack: func(e *env) call { return call{path: "/api/v1/auth/customer/login", body: map[string]any{"phone": e.A.CustomerPhone, "code": "000000"}} }},
-		"logout":             {own: fixed("/api/v1/auth/logout", nil)},
-		"list-tokens":        {own: fixed("/api/v1/auth/tokens", nil)},
-		"create-token":       {own: fixed("/api/v1/auth/tokens", map[string]any{"name": "ci"})},
+		"login": {attack: func(e *env) call {
+			return call{path: "/api/v1/auth/login", body: map[string]any{"login": "owner@alpha.test", "password": password}}
+		}},
+		"request-login-code": {attack: func(e *env) call {
+			return call{path: "/api/v1/auth/customer/code", body: map[string]any{"phone": e.A.CustomerPhone}}
+		}},
+		"customer-login": {attack: func(e *env) call {
+			return call{path: "/api/v1/auth/customer/login", body: map[string]any{"phone": e.A.CustomerPhone, "code": "000000"}}
+		}},
+		"logout":       {own: fixed("/api/v1/auth/logout", nil)},
+		"list-tokens":  {own: fixed("/api/v1/auth/tokens", nil)},
+		"create-token": {own: fixed("/api/v1/auth/tokens", map[string]any{"name": "ci"})},
 		"revoke-token": {object: true, attack: func(e *env) call {
 			var ts []struct{ ID uuid.UUID }
 			e.do(http.MethodGet, "/api/v1/auth/tokens", e.A.Tokens["owner"], "", nil).ok(&ts)
@@ -84,35 +96,67 @@ func probes() map[string]probe {
 		"get-me": {own: fixed("/api/v1/me", nil)},
 
 		// users and customers
-		"list-users":  {own: fixed("/api/v1/users", nil)},
-		"create-user": {attack: func(e *env) call { return call{path: "/api/v1/users", body: map[string]any{"email": "spy@bravo.test", "password": password, "store_id": e.A.StoreID}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/users", body: map[string]any{"email": uuid.NewString()[:8] + "@new.test", "password": password, "store_id": f.FrStoreID}} }},
-		"get-user":    {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/users/" + a.UserIDs["staff"].String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/users/" + f.UserIDs["staff"].String()} }},
-		"update-user": {object: true, attack: func(e *env) call { return call{path: "/api/v1/users/" + e.A.UserIDs["staff"].String(), body: map[string]any{"display_name": "pwned"}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/users/" + f.UserIDs["staff"].String(), body: map[string]any{"display_name": "Renamed"}} }},
+		"list-users": {own: fixed("/api/v1/users", nil)},
+		"create-user": {attack: func(e *env) call {
+			return call{path: "/api/v1/users", body: map[string]any{"email": "spy@bravo.test", "password": password, "store_id": e.A.StoreID}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/users", body: map[string]any{"email": uuid.NewString()[:8] + "@new.test", "password": password, "store_id": f.FrStoreID}}
+		}},
+		"get-user": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/users/" + a.UserIDs["staff"].String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/users/" + f.UserIDs["staff"].String()} }},
+		"update-user": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/users/" + e.A.UserIDs["staff"].String(), body: map[string]any{"display_name": "pwned"}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/users/" + f.UserIDs["staff"].String(), body: map[string]any{"display_name": "Renamed"}}
+		}},
 		"set-user-roles": {object: true, attack: func(e *env) call {
 			return call{path: "/api/v1/users/" + e.A.UserIDs["staff"].String() + "/roles", body: map[string]any{"roles": []string{"owner"}}}
-		}, own: func(e *env, f *fixture) call { return call{path: "/api/v1/users/" + f.UserIDs["staff"].String() + "/roles", body: map[string]any{"roles": []string{"staff"}}} }},
-		"list-customers":        {own: fixed("/api/v1/customers", nil)},
-		"get-customer":          {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/customers/" + a.CustomerID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/customers/" + f.CustomerID.String()} }},
-		"reveal-customer-phone": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/customers/" + a.CustomerID.String() + "/phone" }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/customers/" + f.CustomerID.String() + "/phone"} }},
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/users/" + f.UserIDs["staff"].String() + "/roles", body: map[string]any{"roles": []string{"staff"}}}
+		}},
+		"list-customers": {own: fixed("/api/v1/customers", nil)},
+		"get-customer":   {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/customers/" + a.CustomerID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/customers/" + f.CustomerID.String()} }},
+		"reveal-customer-phone": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/customers/" + a.CustomerID.String() + "/phone" }), own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/customers/" + f.CustomerID.String() + "/phone"}
+		}},
 
 		// franchisees and stores
 		"list-franchisees":  {own: fixed("/api/v1/franchisees", nil)},
 		"create-franchisee": {own: fixed("/api/v1/franchisees", map[string]any{"name": "New franchisee"})},
 		"get-franchisee":    {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/franchisees/" + a.FranchiseeID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/franchisees/" + f.FranchiseeID.String()} }},
-		"update-franchisee": {object: true, attack: func(e *env) call { return call{path: "/api/v1/franchisees/" + e.A.FranchiseeID.String(), body: map[string]any{"name": "pwned"}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/franchisees/" + f.FranchiseeID.String(), body: map[string]any{"legal_name": "X Ltd"}} }},
-		"delete-franchisee": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/franchisees/" + a.FranchiseeID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/franchisees/" + newFranchisee(e, f).String()} }},
-		"list-stores":       {attack: func(e *env) call { return call{path: "/api/v1/stores?franchisee_id=" + e.A.FranchiseeID.String()} }, own: fixed("/api/v1/stores", nil)},
-		"create-store":      {attack: func(e *env) call { return call{path: "/api/v1/stores", body: map[string]any{"code": "X1", "name": "spy", "time_zone": "Asia/Shanghai", "franchisee_id": e.A.FranchiseeID}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores", body: map[string]any{"code": "N" + uuid.NewString()[:6], "name": "New", "time_zone": "Asia/Shanghai"}} }},
-		"get-store":         {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/stores/" + a.StoreID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores/" + f.FrStoreID.String()} }},
-		"update-store":      {object: true, attack: func(e *env) call { return call{path: "/api/v1/stores/" + e.A.StoreID.String(), body: map[string]any{"name": "pwned"}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores/" + f.FrStoreID.String(), body: map[string]any{"phone": "021-5555"}} }},
-		"delete-store":      {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/stores/" + a.StoreID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores/" + newStore(e, f).String()} }},
+		"update-franchisee": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/franchisees/" + e.A.FranchiseeID.String(), body: map[string]any{"name": "pwned"}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/franchisees/" + f.FranchiseeID.String(), body: map[string]any{"legal_name": "X Ltd"}}
+		}},
+		"delete-franchisee": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/franchisees/" + a.FranchiseeID.String() }), own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/franchisees/" + newFranchisee(e, f).String()}
+		}},
+		"list-stores": {attack: func(e *env) call { return call{path: "/api/v1/stores?franchisee_id=" + e.A.FranchiseeID.String()} }, own: fixed("/api/v1/stores", nil)},
+		"create-store": {attack: func(e *env) call {
+			return call{path: "/api/v1/stores", body: map[string]any{"code": "X1", "name": "spy", "time_zone": "Asia/Shanghai", "franchisee_id": e.A.FranchiseeID}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/stores", body: map[string]any{"code": "N" + uuid.NewString()[:6], "name": "New", "time_zone": "Asia/Shanghai"}}
+		}},
+		"get-store": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/stores/" + a.StoreID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores/" + f.FrStoreID.String()} }},
+		"update-store": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/stores/" + e.A.StoreID.String(), body: map[string]any{"name": "pwned"}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/stores/" + f.FrStoreID.String(), body: map[string]any{"phone": "021-5555"}}
+		}},
+		"delete-store": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/stores/" + a.StoreID.String() }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/stores/" + newStore(e, f).String()} }},
 
 		// roles
 		"list-permissions": {own: fixed("/api/v1/permissions", nil)},
 		"list-roles":       {own: fixed("/api/v1/roles", nil)},
-		"create-role":      {own: func(e *env, f *fixture) call { return call{path: "/api/v1/roles", body: map[string]any{"name": "r" + uuid.NewString()[:6], "scope": "store", "permissions": []string{"stores:read"}}} }},
-		"get-role":         {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/roles/" + a.CustomRole }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/roles/" + f.CustomRole} }},
-		"update-role":      {object: true, attack: func(e *env) call { return call{path: "/api/v1/roles/" + e.A.CustomRole, body: map[string]any{"description": "pwned"}} }, own: func(e *env, f *fixture) call { return call{path: "/api/v1/roles/" + f.CustomRole, body: map[string]any{"description": "changed"}} }},
+		"create-role": {own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/roles", body: map[string]any{"name": "r" + uuid.NewString()[:6], "scope": "store", "permissions": []string{"stores:read"}}}
+		}},
+		"get-role": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/roles/" + a.CustomRole }), own: func(e *env, f *fixture) call { return call{path: "/api/v1/roles/" + f.CustomRole} }},
+		"update-role": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/roles/" + e.A.CustomRole, body: map[string]any{"description": "pwned"}}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/roles/" + f.CustomRole, body: map[string]any{"description": "changed"}}
+		}},
 		"delete-role": {object: true, attack: aPath(func(a *fixture) string { return "/api/v1/roles/" + a.CustomRole }), own: func(e *env, f *fixture) call {
 			name := "d" + uuid.NewString()[:6]
 			e.do(http.MethodPost, "/api/v1/roles", f.Tokens["owner"], "", map[string]any{"name": name, "scope": "self", "permissions": []string{"stores:read"}}).status(http.StatusCreated)

@@ -17,6 +17,8 @@
 #   status  says what is running
 #
 # Environment:
+#   DOORSTEP_DATABASE=NAME       database to name in DATABASE_URL instead of the maintenance
+#                                database `postgres` (which tests use); `make dev` asks for doorstep
 #   DOORSTEP_PRIVATE_SERVICES=1  skip steps 1 and 2 (forces the private servers; for testing this script)
 #   DOORSTEP_DEV_DIR             where private data lives (default <repo>/.dev)
 #   DOORSTEP_PG_PORT             private PostgreSQL port (default 55432)
@@ -34,6 +36,7 @@ PG_PORT=${DOORSTEP_PG_PORT:-55432}
 REDIS_PORT=${DOORSTEP_REDIS_PORT:-56379}
 PG_MAJOR=15
 PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+DB_NAME=${DOORSTEP_DATABASE:-}
 DEFAULT_PG_URL="postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 DEFAULT_REDIS_URL="redis://127.0.0.1:6379/0"
 export PGCONNECT_TIMEOUT=3
@@ -231,6 +234,11 @@ ensure_postgres() {
   fi
   [ -n "$PG_URL" ] || pg_start_private
   pg_ensure_extensions "$PG_URL"
+  # The maintenance database `postgres` is what tests clone from; an application (make dev)
+  # asks for its own database instead.
+  if [ -n "$DB_NAME" ] && [[ $PG_URL =~ ^([a-z]+://[^/?]+/)postgres(\?.*)?$ ]]; then
+    PG_URL=${BASH_REMATCH[1]}$DB_NAME${BASH_REMATCH[2]}
+  fi
 }
 
 # ---------------------------------------------------------------------------------------------

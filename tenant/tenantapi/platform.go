@@ -80,7 +80,7 @@ func (a platformAPI) get(ctx context.Context, in *idPath) (*httpx.Body[TenantDTO
 }
 
 func (a platformAPI) suspend(ctx context.Context, in *struct {
-	idPath
+	ID   uuid.UUID `path:"id" format:"uuid"`
 	Body struct {
 		Reason string `json:"reason" maxLength:"500"`
 	}

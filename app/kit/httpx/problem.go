@@ -169,6 +169,9 @@ func InstallErrors() {
 		if hctx != nil {
 			p.Instance = hctx.URL().Path
 			p.RequestID = RequestIDFrom(hctx.Context())
+			for k, v := range p.headers {
+				hctx.SetHeader(k, v)
+			}
 		}
 		return p
 	}

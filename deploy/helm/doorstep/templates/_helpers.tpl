@@ -26,6 +26,9 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Pod spec fields shared by serve, worker and migrate. */}}
 {{- define "doorstep.podCommon" -}}
+volumes:
+  - name: tmp
+    emptyDir: {}
 {{- with .Values.imagePullSecrets }}
 imagePullSecrets:
   {{- toYaml . | nindent 2 }}
