@@ -122,7 +122,9 @@ func TestSuspendedTenant(t *testing.T) {
 
 // TestRateLimits: logins and code requests are limited per account, phone and IP.
 func TestRateLimits(t *testing.T) {
-	e := newEnvWith(t, func(c *identity.Config) { c.LoginPerMinute, c.LoginPerMinIP, c.CodesPerHour, c.CodesPerMinIP = 6, 1000, 3, 5 })
+	e := newEnvWith(t, func(c *identity.Config) {
+		c.LoginPerMinute, c.LoginPerMinIP, c.CodesPerHour, c.CodesPerMinIP = 6, 1000, 3, 5
+	})
 	// The fixture signed the owner in once; five wrong passwords use up the other five attempts.
 	for i := 0; i < 5; i++ {
 		e.do(http.MethodPost, "/api/v1/auth/login", "", e.A.Host, map[string]any{"login": "owner@alpha.test", "password": "wrong password"}).wantProblem(401, "invalid_credentials")

@@ -93,6 +93,25 @@ type env struct {
 	sent    *captureSender
 	A, B    *fixture
 	opToken string
+	logs    *syncBuffer // everything the application logged
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 const password = "correct horse battery"
@@ -120,9 +139,10 @@ func newEnvWith(t *testing.T, tune func(*identity.Config)) *env {
 		tune(&idc)
 	}
 	sent := &captureSender{}
-	var logOut io.Writer = io.Discard
+	logs := &syncBuffer{}
+	var logOut io.Writer = logs
 	if os.Getenv("DOORSTEP_TEST_LOG") != "" {
-		logOut = os.Stderr
+		logOut = io.MultiWriter(logs, os.Stderr)
 	}
 	a, err := wiring.New(ctx, cfg, slog.New(slog.NewJSONHandler(logOut, nil)), wiring.Options{Identity: &idc, Sender: sent})
 	require.NoError(t, err)
@@ -135,7 +155,7 @@ func newEnvWith(t *testing.T, tune func(*identity.Config)) *env {
 	t.Cleanup(func() { cancel(); <-done })
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, db: d, app: a, srv: srv, sent: sent}
+	e := &env{t: t, db: d, app: a, srv: srv, sent: sent, logs: logs}
 	_, err = a.Platform.EnsureOperator(ctx, "ops@doorstep.test", password, "ops")
 	require.NoError(t, err)
 	var out struct{ Token string }
