@@ -73,6 +73,29 @@ apt_install() {
   fi
 }
 
+# detached CMD...: runs CMD with every file descriptor above 2 closed, so a server it starts
+# keeps none of ours: not our real stdout (a caller's `$(...)` would never see EOF), not the lock,
+# not whatever pipe the caller (make, CI) handed down.
+detached() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    "$@" # not exec: CMD may be a function (as_pg)
+  )
+}
+
+# lock_private: serialises the start of private servers between concurrent runs (two `make`s).
+lock_private() {
+  [ -z "${LOCKED:-}" ] || return 0
+  mkdir -p "$DEV_DIR"
+  have flock || return 0
+  exec 9>>"$DEV_DIR/services.lock"
+  flock -w 300 9 || die "another services.sh has held $DEV_DIR/services.lock for 5 minutes"
+  LOCKED=1
+}
+
 # ---------------------------------------------------------------------------------------------
 # PostgreSQL
 
@@ -132,8 +155,8 @@ pg_init_private() {
   if [ "$(id -u)" -eq 0 ] && ! (cd / && runuser -u "$PGUSER_OS" -- test -x "$DEV_DIR"); then
     target=/var/tmp/doorstep-pg-$(printf '%s' "$DEV_DIR" | md5sum | cut -c1-12)
     log "$PGUSER_OS cannot reach $DEV_DIR; keeping the cluster in $target (linked from $DEV_DIR/pg)"
-    rm -rf "$target"
-    ln -sfn "$target" "$DEV_DIR/pg"
+    rm -rf "$target" "$DEV_DIR/pg"
+    ln -s "$target" "$DEV_DIR/pg"
   fi
   PGDATA_DIR=$target
   rm -rf "$PGDATA_DIR"
@@ -161,6 +184,7 @@ EOF
 }
 
 pg_start_private() {
+  lock_private
   PGUSER_OS=$(pg_user)
   PGDATA_DIR=$(pg_data_dir)
   local url
@@ -190,8 +214,7 @@ pg_start_private() {
     logfile=$PGDATA_DIR/postgresql.log
   fi
   log "starting private PostgreSQL on 127.0.0.1:$PG_PORT (data $PGDATA_DIR, log $logfile)"
-  # 3>&-: the server must not inherit our real stdout, or `$(services.sh)` would never see EOF.
-  if ! as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA_DIR" -o "-p $PG_PORT" -l "$logfile" -w -t 60 >&2 3>&-; then
+  if ! detached as_pg "$PG_BIN/pg_ctl" start -D "$PGDATA_DIR" -o "-p $PG_PORT" -l "$logfile" -w -t 60 >&2; then
     tail -n 20 "$logfile" >&2 || true
     die "could not start PostgreSQL (is port $PG_PORT taken? set DOORSTEP_PG_PORT)"
   fi
@@ -288,7 +311,8 @@ redis_private_pid() {
 }
 
 redis_start_private() {
-  local url="redis://127.0.0.1:$REDIS_PORT/0" i
+  lock_private
+  local url="redis://127.0.0.1:$REDIS_PORT/0"
   if redis_ping "$url"; then
     if ! redis_private_pid >/dev/null && is_true "$PRIVATE"; then
       die "port $REDIS_PORT answers but is not this checkout's Redis; set DOORSTEP_REDIS_PORT"
@@ -299,9 +323,9 @@ redis_start_private() {
   have redis-server || apt_install redis-server || die "could not install redis-server"
   mkdir -p "$DEV_DIR/redis"
   log "starting private Redis on 127.0.0.1:$REDIS_PORT (log $DEV_DIR/redis.log)"
-  redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$DEV_DIR/redis" --logfile "$DEV_DIR/redis.log" --pidfile "$DEV_DIR/redis/redis.pid" >&2 3>&-
-  for i in $(seq 1 50); do
+  detached redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$DEV_DIR/redis" --logfile "$DEV_DIR/redis.log" --pidfile "$DEV_DIR/redis/redis.pid" >&2
+  for _ in $(seq 1 50); do
     redis_ping "$url" && { REDIS_URL_OUT=$url; return 0; }
     sleep 0.1
   done
@@ -338,11 +362,11 @@ stop_private() {
       as_pg "$PG_BIN/pg_ctl" stop -D "$PGDATA_DIR" -m fast -w >&2 || true
     fi
   fi
-  local pid i
+  local pid
   if pid=$(redis_private_pid); then
     log "stopping private Redis (pid $pid)"
     kill "$pid" 2>/dev/null || true
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.1
     done
@@ -356,7 +380,7 @@ purge_private() {
     target=$(readlink "$DEV_DIR/pg")
     case $target in /var/tmp/doorstep-pg-*) rm -rf "$target" ;; esac
   fi
-  rm -rf "$DEV_DIR/pg" "$DEV_DIR/redis" "$DEV_DIR/postgresql.log" "$DEV_DIR/redis.log"
+  rm -rf "$DEV_DIR/pg" "$DEV_DIR/redis" "$DEV_DIR/postgresql.log" "$DEV_DIR/redis.log" "$DEV_DIR/services.lock"
   log "removed private service data under $DEV_DIR"
 }
 

@@ -13,10 +13,22 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 DEV_DIR=${DOORSTEP_DEV_DIR:-$REPO/.dev}
 PORT=${STRIPE_MOCK_PORT:-12111}
 URL=http://127.0.0.1:$PORT
-PIDFILE=$DEV_DIR/stripe-mock.pid
-LOGFILE=$DEV_DIR/stripe-mock.log
+PIDFILE=$DEV_DIR/stripe-mock-$PORT.pid
+LOGFILE=$DEV_DIR/stripe-mock-$PORT.log
 
 log() { printf 'stripe-mock: %s\n' "$*" >&2; }
+
+# detached CMD...: runs CMD with every file descriptor above 2 closed, so the server keeps none of
+# ours (a caller's `$(...)` would never see EOF; make's or CI's pipes).
+detached() {
+  (
+    for fd in /proc/self/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+    done
+    exec "$@"
+  )
+}
 
 answers() { # true if an HTTP server answers on the port
   (
@@ -37,21 +49,21 @@ our_pid() { # the pid of the stripe-mock this script started, if it still runs
 up() {
   if ! answers; then
     "$REPO/deploy/dev/tools.sh" stripe-mock || { log "stripe-mock is not installed"; exit 1; }
-    local bin i
+    local bin
     bin=$(go env GOPATH)
     bin=${bin%%:*}/bin/stripe-mock
     mkdir -p "$DEV_DIR"
     log "starting $bin on 127.0.0.1:$PORT (log $LOGFILE)"
-    # setsid: outlives make and ignores its Ctrl-C; 3>&-: must not hold `$(stripe-mock.sh)` open.
-    setsid "$bin" -http-addr "127.0.0.1:$PORT" -https-addr "127.0.0.1:$((PORT + 1))" \
-      </dev/null >>"$LOGFILE" 2>&1 3>&- &
+    # setsid: outlives make and ignores its Ctrl-C.
+    detached setsid "$bin" -http-addr "127.0.0.1:$PORT" -https-addr "127.0.0.1:$((PORT + 1))" \
+      </dev/null >>"$LOGFILE" 2>&1 &
     echo $! >"$PIDFILE"
-    for i in $(seq 1 100); do
+    for _ in $(seq 1 100); do
       answers && break
-      kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -n 20 "$LOGFILE" >&2; exit 1; }
+      kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { tail -n 5 "$LOGFILE" >&2; rm -f "$PIDFILE"; exit 1; }
       sleep 0.2
     done
-    answers || { log "stripe-mock did not answer on port $PORT"; exit 1; }
+    answers || { log "stripe-mock did not answer on port $PORT"; stop; exit 1; }
   fi
   printf 'export STRIPE_MOCK_URL=%s\n' "$URL" >&3
 }
