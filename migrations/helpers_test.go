@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -63,11 +62,7 @@ func normalizeExpr(s string) string {
 // newDB clones the migrated template for t.
 func newDB(t *testing.T) *dbtest.DB {
 	t.Helper()
-	d := dbtest.New(t)
-	if m := os.Getenv("ISOLATION_MUTATE"); m != "" { // TEMPORARY: mutation check
-		require.NoError(t, d.Owner.Exec(m).Error)
-	}
-	return d
+	return dbtest.New(t)
 }
 
 func ident(name string) string { return pgx.Identifier{name}.Sanitize() }

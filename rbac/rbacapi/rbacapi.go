@@ -61,7 +61,8 @@ type RolePatch struct {
 	Permissions *[]string `json:"permissions,omitempty" maxItems:"100"`
 }
 
-type namePath struct {
+// NamePath is the {name} path parameter; exported because huma only fills exported (embedded) fields.
+type NamePath struct {
 	Name string `path:"name" pattern:"^[a-z][a-z0-9_]{1,39}$"`
 }
 
@@ -101,7 +102,7 @@ func Register(h huma.API, s *rbac.Service) {
 			return &httpx.Body[RoleDTO]{Body: toDTO(r)}, nil
 		})
 	huma.Register(h, httpx.Op(huma.Operation{OperationID: "get-role", Method: http.MethodGet, Path: "/api/v1/roles/{name}", Summary: "Get a role", Tags: tag}, staff("roles:read")),
-		func(ctx context.Context, in *namePath) (*httpx.Body[RoleDTO], error) {
+		func(ctx context.Context, in *NamePath) (*httpx.Body[RoleDTO], error) {
 			r, err := s.GetRole(ctx, in.Name)
 			if err != nil {
 				return nil, err
@@ -110,7 +111,7 @@ func Register(h huma.API, s *rbac.Service) {
 		})
 	huma.Register(h, httpx.Op(huma.Operation{OperationID: "update-role", Method: http.MethodPatch, Path: "/api/v1/roles/{name}", Summary: "Change a custom role", Tags: tag}, staff("roles:write")),
 		func(ctx context.Context, in *struct {
-			namePath
+			NamePath
 			Body RolePatch
 		}) (*httpx.Body[RoleDTO], error) {
 			b := in.Body
@@ -126,7 +127,7 @@ func Register(h huma.API, s *rbac.Service) {
 			return &httpx.Body[RoleDTO]{Body: toDTO(r)}, nil
 		})
 	huma.Register(h, httpx.Op(huma.Operation{OperationID: "delete-role", Method: http.MethodDelete, Path: "/api/v1/roles/{name}", Summary: "Delete a custom role and its assignments", Tags: tag, DefaultStatus: http.StatusNoContent}, staff("roles:write")),
-		func(ctx context.Context, in *namePath) (*struct{}, error) {
+		func(ctx context.Context, in *NamePath) (*struct{}, error) {
 			return nil, s.DeleteRole(ctx, in.Name)
 		})
 }

@@ -67,11 +67,12 @@ func (a platformAPI) create(ctx context.Context, in *struct{ Body NewTenantInput
 	return &httpx.Body[TenantDTO]{Body: toDTO(t)}, nil
 }
 
-type idPath struct {
+// IDPath is the {id} path parameter; exported because huma only fills exported (embedded) fields.
+type IDPath struct {
 	ID uuid.UUID `path:"id" format:"uuid"`
 }
 
-func (a platformAPI) get(ctx context.Context, in *idPath) (*httpx.Body[TenantDTO], error) {
+func (a platformAPI) get(ctx context.Context, in *IDPath) (*httpx.Body[TenantDTO], error) {
 	t, err := a.svc.Get(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -92,7 +93,7 @@ func (a platformAPI) suspend(ctx context.Context, in *struct {
 	return &httpx.Body[TenantDTO]{Body: toDTO(t)}, nil
 }
 
-func (a platformAPI) resume(ctx context.Context, in *idPath) (*httpx.Body[TenantDTO], error) {
+func (a platformAPI) resume(ctx context.Context, in *IDPath) (*httpx.Body[TenantDTO], error) {
 	t, err := a.svc.Resume(ctx, in.ID)
 	if err != nil {
 		return nil, err

@@ -128,7 +128,8 @@ func Register(h huma.API, svc *org.Service) {
 	huma.Register(h, reg(huma.Operation{OperationID: "delete-store", Method: http.MethodDelete, Path: "/api/v1/stores/{id}", Summary: "Delete a store nothing references", Tags: tag, DefaultStatus: http.StatusNoContent}, "stores:write"), a.deleteStore)
 }
 
-type idPath struct {
+// IDPath is the {id} path parameter; exported because huma only fills exported (embedded) fields.
+type IDPath struct {
 	ID uuid.UUID `path:"id" format:"uuid"`
 }
 
@@ -151,7 +152,7 @@ func (a api) createFranchisee(ctx context.Context, in *struct{ Body NewFranchise
 	return &httpx.Body[FranchiseeDTO]{Body: toFranchiseeDTO(f)}, nil
 }
 
-func (a api) getFranchisee(ctx context.Context, in *idPath) (*httpx.Body[FranchiseeDTO], error) {
+func (a api) getFranchisee(ctx context.Context, in *IDPath) (*httpx.Body[FranchiseeDTO], error) {
 	f, err := a.svc.GetFranchisee(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,7 @@ func (a api) getFranchisee(ctx context.Context, in *idPath) (*httpx.Body[Franchi
 }
 
 func (a api) updateFranchisee(ctx context.Context, in *struct {
-	idPath
+	IDPath
 	Body FranchiseePatch
 }) (*httpx.Body[FranchiseeDTO], error) {
 	b := in.Body
@@ -172,7 +173,7 @@ func (a api) updateFranchisee(ctx context.Context, in *struct {
 	return &httpx.Body[FranchiseeDTO]{Body: toFranchiseeDTO(f)}, nil
 }
 
-func (a api) deleteFranchisee(ctx context.Context, in *idPath) (*struct{}, error) {
+func (a api) deleteFranchisee(ctx context.Context, in *IDPath) (*struct{}, error) {
 	return nil, a.svc.DeleteFranchisee(ctx, in.ID)
 }
 
@@ -208,7 +209,7 @@ func (a api) createStore(ctx context.Context, in *struct{ Body NewStoreDTO }) (*
 	return &httpx.Body[StoreDTO]{Body: toStoreDTO(out)}, nil
 }
 
-func (a api) getStore(ctx context.Context, in *idPath) (*httpx.Body[StoreDTO], error) {
+func (a api) getStore(ctx context.Context, in *IDPath) (*httpx.Body[StoreDTO], error) {
 	s, err := a.svc.GetStore(ctx, in.ID)
 	if err != nil {
 		return nil, err
@@ -217,7 +218,7 @@ func (a api) getStore(ctx context.Context, in *idPath) (*httpx.Body[StoreDTO], e
 }
 
 func (a api) updateStore(ctx context.Context, in *struct {
-	idPath
+	IDPath
 	Body StorePatch
 }) (*httpx.Body[StoreDTO], error) {
 	b := in.Body
@@ -231,6 +232,6 @@ func (a api) updateStore(ctx context.Context, in *struct {
 	return &httpx.Body[StoreDTO]{Body: toStoreDTO(s)}, nil
 }
 
-func (a api) deleteStore(ctx context.Context, in *idPath) (*struct{}, error) {
+func (a api) deleteStore(ctx context.Context, in *IDPath) (*struct{}, error) {
 	return nil, a.svc.DeleteStore(ctx, in.ID)
 }
