@@ -109,9 +109,10 @@ type Settings struct {
 }
 
 var (
-	slugRe  = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$`)
-	colorRe = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-	hostRe  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	slugRe   = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$`)
+	colorRe  = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
+	regionRe = regexp.MustCompile(`^[A-Z]{2}$`)
+	hostRe   = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 
 // reservedSlugs cannot be tenant slugs because they name platform hosts.
@@ -146,7 +147,7 @@ func (s Settings) apply(t *Tenant, v *errs.Validation) {
 		t.TimeZone = *s.TimeZone
 	}
 	if s.PhoneRegion != nil {
-		v.Check(regexp.MustCompile(`^[A-Z]{2}$`).MatchString(*s.PhoneRegion), "phone_region", "must be an ISO 3166 alpha-2 code")
+		v.Check(regionRe.MatchString(*s.PhoneRegion), "phone_region", "must be an ISO 3166 alpha-2 code")
 		t.PhoneRegion = *s.PhoneRegion
 	}
 	if s.BrandName != nil {
