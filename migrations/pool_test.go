@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -65,6 +66,7 @@ func TestPoolTenantNeverLeaks(t *testing.T) {
 
 	var (
 		ran, mismatches atomic.Int64
+		badConnRetries  atomic.Int64
 		modes           [8]atomic.Int64
 		mu              sync.Mutex
 		problems        []string
@@ -82,13 +84,13 @@ func TestPoolTenantNeverLeaks(t *testing.T) {
 		TenantID uuid.UUID
 		Name     string
 	}
-	// readAs checks, inside a transaction, that app.tenant_id is tn and that franchisees, stores
-	// and the store_directory view return exactly tn's rows (none when tn is zero).
-	readAs := func(ctx context.Context, conn *gorm.DB, tn tenantInfo, req int) {
+	// readAs checks that app.tenant_id is tn and that franchisees, stores and the
+	// store_directory view return exactly tn's rows (none when tn is the zero tenant). Wrong
+	// rows are recorded with fail; a database error is returned.
+	readAs := func(ctx context.Context, conn *gorm.DB, tn tenantInfo, req int) error {
 		var setting *string
-		if err := conn.Raw(`select current_setting('app.tenant_id', true)`).Scan(&setting).Error; err != nil {
-			fail("req %d: read setting: %v", req, err)
-			return
+		if err := conn.WithContext(ctx).Raw(`select current_setting('app.tenant_id', true)`).Scan(&setting).Error; err != nil {
+			return err
 		}
 		want := ""
 		if tn.id != uuid.Nil {
@@ -107,8 +109,7 @@ func TestPoolTenantNeverLeaks(t *testing.T) {
 		} {
 			var rows []row
 			if err := conn.WithContext(ctx).Raw(q.sql).Scan(&rows).Error; err != nil {
-				fail("req %d: %s: %v", req, q.sql, err)
-				continue
+				return err
 			}
 			if int64(len(rows)) != q.want {
 				fail("req %d (tenant %q): %s returned %d rows, want %d", req, tn.slug, q.sql, len(rows), q.want)
@@ -119,82 +120,133 @@ func TestPoolTenantNeverLeaks(t *testing.T) {
 				}
 			}
 		}
+		return nil
 	}
 
 	errMidway := errors.New("handler failed midway")
+	noTenant := tenantInfo{slug: "(none)"}
+	// request runs one request in the given mode and reports whether it completed its checks;
+	// false means it met driver.ErrBadConn before doing anything and should be run again.
+	request := func(req, mode int, tn tenantInfo) bool {
+		ctx := dbx.WithTenant(context.Background(), tn.id)
+		// A connection closed by another request's cancellation can be handed out again:
+		// pgx's stdlib driver has no driver.Validator, and database/sql gives up after three
+		// bad connections (see the report). That is not a tenancy failure; retry the request.
+		badConn := func(err error) bool { return errors.Is(err, driver.ErrBadConn) }
+		switch mode {
+		case 0, 1, 2: // an ordinary tenant request
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				return readAs(ctx, db.Conn(ctx), tn, req)
+			})
+			if badConn(err) {
+				return false
+			}
+			if err != nil {
+				fail("req %d: %v", req, err)
+			}
+		case 3: // writes, then the handler fails: everything rolls back
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				if err := readAs(ctx, db.Conn(ctx), tn, req); err != nil {
+					return err
+				}
+				if err := db.Conn(ctx).Exec(`insert into franchisees (tenant_id, id, name) values (?, ?, ?)`,
+					tn.id, uuid.New(), tn.slug+" rolled back").Error; err != nil {
+					return err
+				}
+				return errMidway
+			})
+			if badConn(err) {
+				return false
+			}
+			if !errors.Is(err, errMidway) {
+				fail("req %d: want errMidway, got %v", req, err)
+			}
+		case 4: // an SQL error midway aborts the transaction
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				if err := readAs(ctx, db.Conn(ctx), tn, req); err != nil {
+					return err
+				}
+				return db.Conn(ctx).Exec(`select 1 / 0`).Error
+			})
+			if badConn(err) {
+				return false
+			}
+			if pgCode(err) != "22012" {
+				fail("req %d: want division by zero, got %v", req, err)
+			}
+		case 5: // the handler panics midway
+			var err error
+			panicked := func() (p bool) {
+				defer func() { p = recover() != nil }()
+				err = db.InTx(ctx, func(ctx context.Context) error {
+					if err := readAs(ctx, db.Conn(ctx), tn, req); err != nil {
+						return err
+					}
+					panic("handler panic")
+				})
+				return false
+			}()
+			if !panicked {
+				if badConn(err) {
+					return false
+				}
+				fail("req %d: panic not propagated (err %v)", req, err)
+			}
+		case 6: // the request is cancelled midway
+			cctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			read := false
+			err := db.InTx(cctx, func(ctx context.Context) error {
+				if err := readAs(ctx, db.Conn(ctx), tn, req); err != nil {
+					return err
+				}
+				read = true
+				cancel()
+				return db.Conn(ctx).Exec(`select pg_sleep(0.01)`).Error
+			})
+			if !read && badConn(err) {
+				return false
+			}
+			if err == nil || !read {
+				fail("req %d: cancelled transaction: read %v, err %v", req, read, err)
+			}
+		case 7: // no tenant: in a transaction and straight on the pool, nothing is visible
+			bare := context.Background()
+			err := db.InTx(bare, func(ctx context.Context) error {
+				return readAs(ctx, db.Conn(ctx), noTenant, req)
+			})
+			if err == nil {
+				err = readAs(bare, db.Conn(bare), noTenant, req)
+			}
+			if badConn(err) {
+				return false
+			}
+			if err != nil {
+				fail("req %d: %v", req, err)
+			}
+		}
+		return true
+	}
+
 	var wg sync.WaitGroup
 	for req := range nRequests {
 		wg.Go(func() {
 			tn := tenants[rand.IntN(nTenants)]
-			ctx := dbx.WithTenant(context.Background(), tn.id)
 			mode := rand.IntN(len(modes))
 			if req < len(modes) {
 				mode = req // every mode at least once
 			}
 			modes[mode].Add(1)
-			defer ran.Add(1)
-			switch mode {
-			case 0, 1, 2: // an ordinary tenant request
-				err := db.InTx(ctx, func(ctx context.Context) error {
-					readAs(ctx, db.Conn(ctx), tn, req)
-					return nil
-				})
-				if err != nil {
-					fail("req %d: %v", req, err)
+			for attempt := 1; ; attempt++ {
+				if request(req, mode, tn) {
+					ran.Add(1)
+					return
 				}
-			case 3: // writes, then the handler fails: everything rolls back
-				err := db.InTx(ctx, func(ctx context.Context) error {
-					readAs(ctx, db.Conn(ctx), tn, req)
-					if err := db.Conn(ctx).Exec(`insert into franchisees (tenant_id, id, name) values (?, ?, ?)`,
-						tn.id, uuid.New(), tn.slug+" rolled back").Error; err != nil {
-						fail("req %d: insert: %v", req, err)
-					}
-					return errMidway
-				})
-				if !errors.Is(err, errMidway) {
-					fail("req %d: want errMidway, got %v", req, err)
+				badConnRetries.Add(1)
+				if attempt == 5 {
+					fail("req %d: driver.ErrBadConn %d times in a row", req, attempt)
+					return
 				}
-			case 4: // an SQL error midway aborts the transaction
-				err := db.InTx(ctx, func(ctx context.Context) error {
-					readAs(ctx, db.Conn(ctx), tn, req)
-					return db.Conn(ctx).Exec(`select 1 / 0`).Error
-				})
-				if pgCode(err) != "22012" {
-					fail("req %d: want division by zero, got %v", req, err)
-				}
-			case 5: // the handler panics midway
-				func() {
-					defer func() {
-						if r := recover(); r == nil {
-							fail("req %d: panic not propagated", req)
-						}
-					}()
-					_ = db.InTx(ctx, func(ctx context.Context) error {
-						readAs(ctx, db.Conn(ctx), tn, req)
-						panic("handler panic")
-					})
-				}()
-			case 6: // the request is cancelled midway
-				cctx, cancel := context.WithCancel(ctx)
-				err := db.InTx(cctx, func(ctx context.Context) error {
-					readAs(ctx, db.Conn(ctx), tn, req)
-					cancel()
-					return db.Conn(ctx).Exec(`select pg_sleep(0.01)`).Error
-				})
-				cancel()
-				if err == nil {
-					fail("req %d: cancelled transaction succeeded", req)
-				}
-			case 7: // no tenant: in a transaction and straight on the pool, nothing is visible
-				bare := context.Background()
-				err := db.InTx(bare, func(ctx context.Context) error {
-					readAs(ctx, db.Conn(ctx), tenantInfo{slug: "(none)"}, req)
-					return nil
-				})
-				if err != nil {
-					fail("req %d: %v", req, err)
-				}
-				readAs(bare, db.Conn(bare), tenantInfo{slug: "(none)"}, req)
 			}
 		})
 	}
@@ -209,7 +261,8 @@ func TestPoolTenantNeverLeaks(t *testing.T) {
 	st := sqlDB.Stats()
 	require.Equal(t, poolSize, st.MaxOpenConnections)
 	require.LessOrEqual(t, st.OpenConnections, poolSize)
-	t.Logf("pool: %d requests, modes %v, waits %d, open %d, idle %d", ran.Load(), loadAll(modes[:]), st.WaitCount, st.OpenConnections, st.Idle)
+	t.Logf("pool: %d requests, modes %v, bad-connection retries %d, waits %d, open %d, idle %d",
+		ran.Load(), loadAll(modes[:]), badConnRetries.Load(), st.WaitCount, st.OpenConnections, st.Idle)
 
 	// Every connection the pool holds afterwards is clean: hold them all at once and look.
 	ctx := context.Background()

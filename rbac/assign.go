@@ -139,7 +139,7 @@ func (s *Service) AssignRoles(ctx context.Context, subject string, roles []strin
 			return err
 		}
 		if len(add)+len(remove) > 0 {
-			s.reloadAfterCommit(ctx)
+			s.reloadAfterCommit(ctx, tenant)
 		}
 		return nil
 	})

@@ -7,9 +7,10 @@
 //	p, role:<name>, <tenant>, <object>, <action>   a role's permission
 //	g, <subject>, role:<name>, <tenant>            a subject ("user:<id>", "customer:<id>") holds a role
 //
-// Note that the domain is v1 in p rows but v2 in g rows. The Service writes these rows in the
-// caller's transaction and reloads the enforcer after commit, so a rolled-back business change
-// leaves no policy behind.
+// Note that the domain is v1 in p rows but v2 in g rows. The Enforcer keeps one casbin enforcer
+// per tenant, loaded from that tenant's rows when first needed. The Service writes these rows in
+// the caller's transaction and reloads the tenant after commit, here and, through Redis, on the
+// other instances, so a rolled-back business change leaves no policy behind.
 package rbac
 
 import (

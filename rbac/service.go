@@ -46,8 +46,8 @@ type RoleUpdate struct {
 }
 
 // Service manages a tenant's roles and role assignments. Every method works on the tenant in
-// the context, inside dbx.InTx (joining the caller's transaction), and reloads the enforcer
-// only after the outermost transaction commits.
+// the context, inside dbx.InTx (joining the caller's transaction), and reloads that tenant's
+// policy in the enforcer only after the outermost transaction commits.
 //
 // Mutations other than SeedTenant need a principal in the context (auth.FromContext): a user of
 // the tenant, or a platform operator, who is trusted like an owner (tenant provisioning, support).
@@ -71,11 +71,12 @@ func errTemplate() error {
 
 func errExists() error { return errs.New(errs.Conflict, "role_exists", "a role with this name exists") }
 
-// reloadAfterCommit makes the committed change visible here and on the other instances.
-func (s *Service) reloadAfterCommit(ctx context.Context) {
+// reloadAfterCommit makes the committed change of tenant's policy visible here and on the
+// other instances, which reload that tenant only.
+func (s *Service) reloadAfterCommit(ctx context.Context, tenant uuid.UUID) {
 	dbx.AfterCommit(ctx, func(ctx context.Context) {
-		if err := s.e.Reload(ctx); err != nil {
-			s.e.log.Error("rbac: reload after commit", "err", err)
+		if err := s.e.reloadTenant(ctx, tenant); err != nil {
+			s.e.log.Error("rbac: reload after commit", "err", err, "tenant", tenant)
 		}
 	})
 }
@@ -119,7 +120,7 @@ func (s *Service) SeedTenant(ctx context.Context) error {
 				return err
 			}
 		}
-		s.reloadAfterCommit(ctx)
+		s.reloadAfterCommit(ctx, tenant)
 		return nil
 	})
 }
@@ -285,7 +286,7 @@ func (s *Service) CreateRole(ctx context.Context, nr NewRole) (Role, error) {
 		if out, err = getRole(db, tenant, nr.Name); err != nil {
 			return err
 		}
-		s.reloadAfterCommit(ctx)
+		s.reloadAfterCommit(ctx, tenant)
 		return nil
 	})
 	return out, err
@@ -367,7 +368,7 @@ func (s *Service) UpdateRole(ctx context.Context, name string, u RoleUpdate) (Ro
 		if out, err = getRole(db, tenant, name); err != nil {
 			return err
 		}
-		s.reloadAfterCommit(ctx)
+		s.reloadAfterCommit(ctx, tenant)
 		return nil
 	})
 	return out, err
@@ -409,7 +410,7 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 		if err := db.Where("tenant_id = ? and name = ?", tenant, name).Delete(&roleRow{}).Error; err != nil {
 			return dbx.Err(err)
 		}
-		s.reloadAfterCommit(ctx)
+		s.reloadAfterCommit(ctx, tenant)
 		return nil
 	})
 }

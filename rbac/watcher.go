@@ -43,7 +43,7 @@ var _ persist.Watcher = (*redisWatcher)(nil)
 // note is what travels on the channel.
 type note struct {
 	Origin string `json:"origin"`
-	Tenant string `json:"tenant,omitempty"` // the tenant that changed, when known
+	Tenant string `json:"tenant,omitempty"` // the tenant that changed; empty: any, reload all
 }
 
 // newRedisWatcher subscribes to channel and returns once Redis has confirmed the subscription,

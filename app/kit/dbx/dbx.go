@@ -5,6 +5,7 @@ package dbx
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 
@@ -64,7 +65,9 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	var err error
 	for attempt := 1; attempt <= maxAttempts; attempt++ {
 		st := &txState{tenant: tenant}
+		started := false
 		err = d.gorm.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			started = true
 			setting := ""
 			if tenant != uuid.Nil {
 				setting = tenant.String()
@@ -81,7 +84,11 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 			}
 			return nil
 		}
-		if !retryable(err) || ctx.Err() != nil {
+		// A connection that died under a cancelled request can come back from the pool (the
+		// pgx stdlib driver does not validate connections); BEGIN then fails before fn ran,
+		// so trying again on another connection is safe.
+		badConn := !started && errors.Is(err, driver.ErrBadConn)
+		if (!retryable(err) && !badConn) || ctx.Err() != nil {
 			return err
 		}
 	}
