@@ -31,6 +31,7 @@ begin
 end
 $$;
 -- +goose StatementEnd
+revoke execute on function doorstep_tenant_table(regclass, text) from public;
 
 -- Platform tables: not tenant-owned, reached only by platform code paths.
 create table tenants (

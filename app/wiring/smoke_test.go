@@ -19,4 +19,24 @@ func TestEnvSmoke(t *testing.T) {
 	require.Equal(t, "store", me.Scope)
 	e.do(http.MethodGet, "/api/v1/me", e.A.CustomerToken, e.A.Host, nil).ok(&me)
 	require.Equal(t, "customer", me.Kind)
+
+	// Operational endpoints.
+	require.Contains(t, string(e.do(http.MethodGet, "/healthz", "", "", nil).status(200).body), "ok")
+	require.Contains(t, string(e.do(http.MethodGet, "/readyz", "", "", nil).status(200).body), "ready")
+	metrics := string(e.do(http.MethodGet, "/metrics", "", "", nil).status(200).body)
+	require.Contains(t, metrics, `doorstep_http_requests_total{method="GET",route="/api/v1/me",status="200"}`)
+	require.Contains(t, metrics, `doorstep_jobs_total{result="ok",type="notify:send"}`, "the worker's login-code jobs are counted")
+	var spec struct {
+		OpenAPI string `json:"openapi"`
+		Paths   map[string]any
+	}
+	e.do(http.MethodGet, "/api/openapi.json", "", "", nil).ok(&spec)
+	require.Equal(t, "3.1.0", spec.OpenAPI)
+	require.Contains(t, spec.Paths, "/api/v1/stores/{id}")
+
+	// Storefront by Host, in the tenant's colours; the console entry page.
+	home := string(e.do(http.MethodGet, "/", "", e.A.Host, nil).status(200).body)
+	require.Contains(t, home, "Alpha Clean")
+	require.Contains(t, home, "--primary:#0f766e")
+	require.Contains(t, string(e.do(http.MethodGet, "/console", "", "", nil).status(200).body), "Doorstep")
 }
