@@ -18,18 +18,6 @@ LOGFILE=$DEV_DIR/stripe-mock-$PORT.log
 
 log() { printf 'stripe-mock: %s\n' "$*" >&2; }
 
-# detached CMD...: runs CMD with every file descriptor above 2 closed, so the server keeps none of
-# ours (a caller's `$(...)` would never see EOF; make's or CI's pipes).
-detached() {
-  (
-    for fd in /proc/self/fd/*; do
-      fd=${fd##*/}
-      [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
-    done
-    exec "$@"
-  )
-}
-
 answers() { # true if an HTTP server answers on the port
   (
     exec 5<>"/dev/tcp/127.0.0.1/$PORT" || exit 1
@@ -54,9 +42,16 @@ up() {
     bin=${bin%%:*}/bin/stripe-mock
     mkdir -p "$DEV_DIR"
     log "starting $bin on 127.0.0.1:$PORT (log $LOGFILE)"
-    # setsid: outlives make and ignores its Ctrl-C.
-    detached setsid "$bin" -http-addr "127.0.0.1:$PORT" -https-addr "127.0.0.1:$((PORT + 1))" \
-      </dev/null >>"$LOGFILE" 2>&1 &
+    # Every descriptor above 2 is closed first, so the server keeps none of ours: not our real
+    # stdout (a caller's `$(...)` would never see EOF), nor make's or CI's pipes. setsid: it
+    # outlives make and ignores its Ctrl-C. (One subshell that execs, so $! is stripe-mock.)
+    (
+      for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        [ "$fd" -gt 2 ] 2>/dev/null && eval "exec $fd>&-"
+      done
+      exec setsid "$bin" -http-addr "127.0.0.1:$PORT" -https-addr "127.0.0.1:$((PORT + 1))"
+    ) </dev/null >>"$LOGFILE" 2>&1 &
     echo $! >"$PIDFILE"
     for _ in $(seq 1 100); do
       answers && break

@@ -10,7 +10,6 @@ import (
 
 	"doorstep/app/audit"
 	"doorstep/app/kit/dbx"
-	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
 )
 
@@ -37,9 +36,9 @@ type Store struct{ db *dbx.DB }
 func New(db *dbx.DB) *Store { return &Store{db: db} }
 
 func (s *Store) Insert(ctx context.Context, e audit.Entry) error {
-	tid, ok := dbx.TenantID(ctx)
-	if !ok {
-		return errs.New(errs.Internal, "no_tenant", "audit entry outside a tenant")
+	tid, err := dbx.RequireTenant(ctx)
+	if err != nil {
+		return err
 	}
 	r := row{TenantID: tid, ID: e.ID, At: e.At, ActorKind: e.ActorKind, Action: e.Action,
 		ObjectType: e.ObjectType, ObjectID: e.ObjectID, Before: nullJSON(e.Before), After: nullJSON(e.After), RequestID: e.RequestID}

@@ -21,14 +21,6 @@ type Repo struct{ db *dbx.DB }
 // New returns a Repo.
 func New(db *dbx.DB) *Repo { return &Repo{db: db} }
 
-func tenantOf(ctx context.Context) (uuid.UUID, error) {
-	id, ok := dbx.TenantID(ctx)
-	if !ok {
-		return uuid.Nil, errs.New(errs.Internal, "no_tenant", "no tenant in context")
-	}
-	return id, nil
-}
-
 func nullable(s string) *string {
 	if s == "" {
 		return nil
@@ -55,14 +47,6 @@ func id(p *uuid.UUID) uuid.UUID {
 		return uuid.Nil
 	}
 	return *p
-}
-
-func mapNotFound(err error, nf error) error {
-	err = dbx.Err(err)
-	if errs.KindOf(err) == errs.NotFound {
-		return nf
-	}
-	return err
 }
 
 // conflict maps unique violations to account-level codes.
@@ -113,7 +97,7 @@ func userToCore(r userRow) identity.User {
 }
 
 func (r *Repo) CreateUser(ctx context.Context, u identity.User) error {
-	tid, err := tenantOf(ctx)
+	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -127,7 +111,7 @@ func (r *Repo) CreateUser(ctx context.Context, u identity.User) error {
 func (r *Repo) GetUser(ctx context.Context, uid uuid.UUID) (identity.User, error) {
 	var row userRow
 	if err := r.db.Conn(ctx).Where("id = ?", uid).Take(&row).Error; err != nil {
-		return identity.User{}, mapNotFound(err, identity.ErrUserNotFound)
+		return identity.User{}, dbx.ErrOr(err, identity.ErrUserNotFound)
 	}
 	return userToCore(row), nil
 }
@@ -144,7 +128,7 @@ func (r *Repo) UserByLogin(ctx context.Context, email, phone string) (identity.U
 		return identity.User{}, identity.ErrUserNotFound
 	}
 	if err := q.Take(&row).Error; err != nil {
-		return identity.User{}, mapNotFound(err, identity.ErrUserNotFound)
+		return identity.User{}, dbx.ErrOr(err, identity.ErrUserNotFound)
 	}
 	return userToCore(row), nil
 }
@@ -153,7 +137,7 @@ func (r *Repo) UpdateUser(ctx context.Context, uid uuid.UUID, fn func(*identity.
 	var row userRow
 	db := r.db.Conn(ctx)
 	if err := db.Clauses(clause.Locking{Strength: "UPDATE"}).Where("id = ?", uid).Take(&row).Error; err != nil {
-		return identity.User{}, mapNotFound(err, identity.ErrUserNotFound)
+		return identity.User{}, dbx.ErrOr(err, identity.ErrUserNotFound)
 	}
 	u := userToCore(row)
 	if err := fn(&u); err != nil {
@@ -225,13 +209,13 @@ func customerToCore(r customerRow) identity.Customer {
 func (r *Repo) CustomerByPhone(ctx context.Context, phone string) (identity.Customer, error) {
 	var row customerRow
 	if err := r.db.Conn(ctx).Where("phone = ?", phone).Take(&row).Error; err != nil {
-		return identity.Customer{}, mapNotFound(err, identity.ErrCustomerMissing)
+		return identity.Customer{}, dbx.ErrOr(err, identity.ErrCustomerMissing)
 	}
 	return customerToCore(row), nil
 }
 
 func (r *Repo) CreateCustomer(ctx context.Context, c identity.Customer) error {
-	tid, err := tenantOf(ctx)
+	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -243,7 +227,7 @@ func (r *Repo) CreateCustomer(ctx context.Context, c identity.Customer) error {
 func (r *Repo) GetCustomer(ctx context.Context, cid uuid.UUID) (identity.Customer, error) {
 	var row customerRow
 	if err := r.db.Conn(ctx).Where("id = ?", cid).Take(&row).Error; err != nil {
-		return identity.Customer{}, mapNotFound(err, identity.ErrCustomerMissing)
+		return identity.Customer{}, dbx.ErrOr(err, identity.ErrCustomerMissing)
 	}
 	return customerToCore(row), nil
 }
@@ -296,7 +280,7 @@ func tokenToCore(r tokenRow) identity.Token {
 }
 
 func (r *Repo) CreateToken(ctx context.Context, t identity.Token) error {
-	tid, err := tenantOf(ctx)
+	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -308,7 +292,7 @@ func (r *Repo) CreateToken(ctx context.Context, t identity.Token) error {
 func (r *Repo) TokenByHash(ctx context.Context, hash []byte) (identity.Token, error) {
 	var row tokenRow
 	if err := r.db.Conn(ctx).Where("token_hash = ?", hash).Take(&row).Error; err != nil {
-		return identity.Token{}, mapNotFound(err, identity.ErrTokenNotFound)
+		return identity.Token{}, dbx.ErrOr(err, identity.ErrTokenNotFound)
 	}
 	return tokenToCore(row), nil
 }

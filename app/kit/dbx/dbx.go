@@ -119,3 +119,13 @@ func AfterCommit(ctx context.Context, f func(context.Context)) {
 	}
 	f(context.WithoutCancel(ctx))
 }
+
+// RequireTenant returns the context's tenant, or an internal error for code that writes tenant
+// rows without one (a wiring bug, never a client's fault).
+func RequireTenant(ctx context.Context) (uuid.UUID, error) {
+	id, ok := TenantID(ctx)
+	if !ok {
+		return uuid.Nil, errors.New("dbx: no tenant in context")
+	}
+	return id, nil
+}

@@ -78,3 +78,13 @@ func IsConstraint(err error, name string) bool {
 	pe, ok := PgError(err)
 	return ok && pe.ConstraintName == name
 }
+
+// ErrOr maps a driver error like Err, but a not-found becomes notFound (a domain error with
+// its own code, such as store_not_found).
+func ErrOr(err, notFound error) error {
+	err = Err(err)
+	if errs.KindOf(err) == errs.NotFound {
+		return notFound
+	}
+	return err
+}

@@ -22,14 +22,6 @@ type Repo struct{ db *dbx.DB }
 // New returns a Repo.
 func New(db *dbx.DB) *Repo { return &Repo{db: db} }
 
-func tenantOf(ctx context.Context) (uuid.UUID, error) {
-	id, ok := dbx.TenantID(ctx)
-	if !ok {
-		return uuid.Nil, errs.New(errs.Internal, "no_tenant", "no tenant in context")
-	}
-	return id, nil
-}
-
 type franchiseeRow struct {
 	TenantID     uuid.UUID
 	ID           uuid.UUID
@@ -55,16 +47,8 @@ func franchiseeToRow(tid uuid.UUID, f org.Franchisee) franchiseeRow {
 		ContactPhone: f.ContactPhone, ContactEmail: f.ContactEmail, Status: f.Status, CreatedAt: f.CreatedAt, UpdatedAt: f.UpdatedAt}
 }
 
-func notFound(err error, nf error) error {
-	err = dbx.Err(err)
-	if errs.KindOf(err) == errs.NotFound {
-		return nf
-	}
-	return err
-}
-
 func (r *Repo) CreateFranchisee(ctx context.Context, f org.Franchisee) error {
-	tid, err := tenantOf(ctx)
+	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
 		return err
 	}
@@ -75,7 +59,7 @@ func (r *Repo) CreateFranchisee(ctx context.Context, f org.Franchisee) error {
 func (r *Repo) GetFranchisee(ctx context.Context, id uuid.UUID) (org.Franchisee, error) {
 	var row franchiseeRow
 	if err := r.db.Conn(ctx).Where("id = ?", id).Take(&row).Error; err != nil {
-		return org.Franchisee{}, notFound(err, org.ErrFranchiseeNotFound)
+		return org.Franchisee{}, dbx.ErrOr(err, org.ErrFranchiseeNotFound)
 	}
 	return franchiseeToCore(row), nil
 }
@@ -217,7 +201,7 @@ func territoryError(err error) error {
 }
 
 func (r *Repo) CreateStore(ctx context.Context, s org.Store) error {
-	tid, err := tenantOf(ctx)
+	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
 		return err
 	}
