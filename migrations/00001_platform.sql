@@ -86,8 +86,9 @@ create table platform_tokens (
 create index platform_tokens_operator_idx on platform_tokens (operator_id);
 grant select, insert, update on platform_tokens to doorstep_app;
 
--- casbin policies (gorm-adapter's table). v1 is the domain, i.e. the tenant id; the enforcer
--- loads every tenant's policies, so this is a platform table.
+-- casbin policies (gorm-adapter's table). The domain (tenant id) is v1 in p rows and v2 in g
+-- rows; the enforcer loads one tenant's rows at a time through these two indexes. A platform
+-- table: casbin's layout has no tenant_id column to key or police.
 create table casbin_rule (
   id    bigserial primary key,
   ptype varchar(100),
@@ -100,6 +101,7 @@ create table casbin_rule (
 );
 create unique index idx_casbin_rule on casbin_rule (ptype, v0, v1, v2, v3, v4, v5);
 create index casbin_rule_domain_idx on casbin_rule (v1);
+create index casbin_rule_g_domain_idx on casbin_rule (v2) where ptype = 'g';
 grant select, insert, update, delete on casbin_rule to doorstep_app;
 grant usage, select on sequence casbin_rule_id_seq to doorstep_app;
 

@@ -54,8 +54,9 @@ const (
 	// loads at once.
 	reloadParallelism = 4
 	// defaultMaxTenants caps the tenants held in memory per instance. A seeded tenant's
-	// enforcer (the templates' rules plus a few assignments) takes roughly 0.1 MB, so the
-	// cap is about 1 GB at worst; tenants beyond it are loaded again when next used.
+	// enforcer (the templates' 63 rules and nine assignments) takes about 40 KB of heap, each
+	// further staff assignment a few hundred bytes, so the cap is some 0.4 GB for tenants of
+	// that size. A tenant beyond it is loaded again (one query, ~1.5 ms) when next used.
 	defaultMaxTenants = 10_000
 )
 
@@ -76,7 +77,8 @@ func newEnforcer(ctx context.Context, db *gorm.DB, rdb *redis.Client, log *slog.
 	if err != nil {
 		return nil, fmt.Errorf("rbac: model: %w", err)
 	}
-	// Fail at start, as the old load-everything enforcer did, when the table cannot be read.
+	// Nothing is loaded yet, but a pool that cannot read casbin_rule should fail the start
+	// rather than deny every check later.
 	var probe []int
 	if err := db.WithContext(ctx).Raw("select 1 from casbin_rule limit 1").Scan(&probe).Error; err != nil {
 		return nil, fmt.Errorf("rbac: load policy: %w", err)

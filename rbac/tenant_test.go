@@ -64,10 +64,14 @@ func grantDirectly(t *testing.T, db *gorm.DB, tenant uuid.UUID, subject, role st
 func TestChangeReloadsOnlyItsTenant(t *testing.T) {
 	f := newFixture(t)
 	a, b := f.newTenant(t), f.newTenant(t)
-	other := f.secondInstance(t, enforcerConfig{}, nil)
+	// Two instances on a channel of their own: every process testing against this Redis
+	// server shares Channel, and a note without a tenant from one of them would reload B.
+	cfg := enforcerConfig{channel: "doorstep:rbac:test:" + uuid.NewString()}
+	here, other := f.secondInstance(t, cfg, nil), f.secondInstance(t, cfg, nil)
+	svc := NewService(f.d.Tx, here)
 	user := userSubject(uuid.New())
 
-	for _, e := range []*Enforcer{f.e, other} {
+	for _, e := range []*Enforcer{here, other} {
 		require.False(t, e.Allowed(a, user, "audit:read"))
 		require.False(t, e.Allowed(b, user, "audit:read"))
 	}
@@ -76,18 +80,18 @@ func TestChangeReloadsOnlyItsTenant(t *testing.T) {
 		enfB           any
 	}
 	before := map[*Enforcer]snap{}
-	for _, e := range []*Enforcer{f.e, other} {
+	for _, e := range []*Enforcer{here, other} {
 		before[e] = snap{loadsOf(e, a), loadsOf(e, b), e.cache.peek(b).ce.Load()}
 		require.Positive(t, before[e].loadsA)
 		require.Positive(t, before[e].loadsB)
 	}
 
-	require.NoError(t, f.s.AssignRoles(operator(a), user, []string{"finance"}))
-	require.True(t, f.e.Allowed(a, user, "audit:read"))
+	require.NoError(t, svc.AssignRoles(operator(a), user, []string{"finance"}))
+	require.True(t, here.Allowed(a, user, "audit:read"))
 	within(t, time.Second, func() bool { return other.Allowed(a, user, "audit:read") })
 	time.Sleep(100 * time.Millisecond) // a stray reload of B would have happened by now
 
-	for name, e := range map[string]*Enforcer{"changing instance": f.e, "other instance": other} {
+	for name, e := range map[string]*Enforcer{"changing instance": here, "other instance": other} {
 		require.Greater(t, loadsOf(e, a), before[e].loadsA, "%s reloaded A", name)
 		require.Equal(t, before[e].loadsB, loadsOf(e, b), "%s left B alone", name)
 		require.Same(t, before[e].enfB, e.cache.peek(b).ce.Load(), "%s kept B's enforcer", name)
@@ -95,9 +99,9 @@ func TestChangeReloadsOnlyItsTenant(t *testing.T) {
 	}
 
 	// Reload without a tenant reloads whatever is cached, here and there.
-	aHere, bThere := loadsOf(f.e, a), loadsOf(other, b)
-	require.NoError(t, f.e.Reload(context.Background()))
-	require.Greater(t, loadsOf(f.e, a), aHere)
+	aHere, bThere := loadsOf(here, a), loadsOf(other, b)
+	require.NoError(t, here.Reload(context.Background()))
+	require.Greater(t, loadsOf(here, a), aHere)
 	within(t, time.Second, func() bool { return loadsOf(other, b) > bThere })
 }
 
