@@ -21,7 +21,7 @@ func Mount(e *gin.Engine, redis asynq.RedisConnOpt, isOperator IsOperator) func(
 		c.Header("Content-Type", "text/html; charset=utf-8")
 		_ = page.Execute(c.Writer, nil)
 	})
-	mon := asynqmon.New(asynqmon.Options{RootPath: "/console/jobs", RedisConnOpt: redis, ReadOnly: false})
+	mon := asynqmon.New(asynqmon.Options{RootPath: "/console/jobs", RedisConnOpt: redis, PayloadFormatter: redactPayload})
 	guarded := func(c *gin.Context) {
 		if !isOperator(c.Request) {
 			c.Header("Content-Type", "application/problem+json")

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
 
 	"doorstep/app/auth"
 	"doorstep/app/identity"
@@ -23,12 +25,29 @@ const tokenPrefix = "dsp_"
 
 // Service signs operators in and authenticates their tokens.
 type Service struct {
-	db  *dbx.DB
-	ttl time.Duration
+	db      *dbx.DB
+	limiter *redis_rate.Limiter
+	ttl     time.Duration
 }
 
-// NewService returns the operator service.
-func NewService(db *dbx.DB) *Service { return &Service{db: db, ttl: 12 * time.Hour} }
+// NewService returns the operator service; sign-ins are rate-limited in Redis.
+func NewService(db *dbx.DB, rdb *redis.Client) *Service {
+	return &Service{db: db, limiter: redis_rate.NewLimiter(rdb), ttl: 12 * time.Hour}
+}
+
+// loginLimit is per operator e-mail and per client address.
+var loginLimit = redis_rate.PerMinute(10)
+
+func (s *Service) allow(ctx context.Context, key string) error {
+	res, err := s.limiter.Allow(ctx, "doorstep:rl:platform:"+key, loginLimit)
+	if err != nil {
+		return errs.Wrap(err, errs.Unavailable, "rate_limiter_unavailable", "try again shortly")
+	}
+	if res.Allowed == 0 {
+		return &errs.Error{Kind: errs.RateLimited, Code: "rate_limited", Detail: "too many attempts; wait before trying again", RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
 
 type operatorRow struct {
 	ID           uuid.UUID
@@ -76,7 +95,13 @@ func (s *Service) EnsureOperator(ctx context.Context, email, password, name stri
 }
 
 // Login checks an operator's password and issues a token.
-func (s *Service) Login(ctx context.Context, email, password string) (string, time.Time, uuid.UUID, error) {
+func (s *Service) Login(ctx context.Context, email, password, ip string) (string, time.Time, uuid.UUID, error) {
+	email = strings.ToLower(strings.TrimSpace(email))
+	for _, key := range []string{"ip:" + ip, "email:" + email} {
+		if err := s.allow(ctx, key); err != nil {
+			return "", time.Time{}, uuid.Nil, err
+		}
+	}
 	var op operatorRow
 	err := s.db.Conn(ctx).Where("email = ?", strings.ToLower(strings.TrimSpace(email))).Take(&op).Error
 	if err != nil {

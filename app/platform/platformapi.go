@@ -26,7 +26,7 @@ func Register(h huma.API, s *Service, sessions *scs.SessionManager) {
 			Token     string    `json:"token"`
 			ExpiresAt time.Time `json:"expires_at"`
 		}], error) {
-			tok, exp, opID, err := s.Login(ctx, in.Body.Email, in.Body.Password)
+			tok, exp, opID, err := s.Login(ctx, in.Body.Email, in.Body.Password, httpx.ClientIPFrom(ctx))
 			if err != nil {
 				return nil, err
 			}

@@ -79,7 +79,7 @@ func New(cfg Config, d Deps) *Server {
 	e.HandleMethodNotAllowed = true
 	_ = e.SetTrustedProxies(cfg.TrustedProxies)
 	metrics := httpx.NewMetrics(d.Registry)
-	e.Use(httpx.RequestID(), httpx.AccessLog(d.Log), httpx.Recover(d.Log), metrics.Middleware(), clientIP())
+	e.Use(httpx.RequestID(), httpx.AccessLog(d.Log), httpx.Recover(d.Log), metrics.Middleware())
 	e.NoRoute(func(c *gin.Context) {
 		httpx.WriteProblem(c, httpx.NewProblem(http.StatusNotFound, "route_not_found", "no such route"))
 	})
@@ -137,15 +137,6 @@ func (s *Server) Handler() http.Handler {
 		h = s.deps.Sessions.LoadAndSave(h)
 	}
 	return http.MaxBytesHandler(h, s.cfg.MaxBodyBytes+1024)
-}
-
-// clientIP passes the connection's address to operations that rate-limit by IP; a value sent
-// by the client is overwritten.
-func clientIP() gin.HandlerFunc {
-	return func(c *gin.Context) {
-		c.Request.Header.Set("X-Doorstep-Client-IP", c.ClientIP())
-		c.Next()
-	}
 }
 
 // IsAPIPath reports whether a request path belongs to the JSON API.

@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Outbox = jobs.NewOutbox(a.DB, clk)
 	a.Audit = audit.New(a.DB, auditdb.New(a.DB))
 	a.Org = org.NewService(a.DB, orgdb.New(a.DB), a.Audit)
-	a.Platform = platform.NewService(a.DB)
+	a.Platform = platform.NewService(a.DB, a.Redis)
 	idCfg := identity.DefaultConfig()
 	if opt.Identity != nil {
 		idCfg = *opt.Identity

@@ -107,15 +107,8 @@ func toMe(p *auth.Principal) MeDTO {
 	return m
 }
 
-type clientIP struct {
-	IP string `header:"X-Doorstep-Client-IP" hidden:"true" doc:"Set by the server from the connection; clients cannot supply it"`
-}
-
-func (a api) login(ctx context.Context, in *struct {
-	clientIP
-	Body LoginInput
-}) (*httpx.Body[LoginOutput], error) {
-	res, err := a.svc.Login(ctx, in.Body.Login, in.Body.Password, in.IP, !in.Body.Session)
+func (a api) login(ctx context.Context, in *struct{ Body LoginInput }) (*httpx.Body[LoginOutput], error) {
+	res, err := a.svc.Login(ctx, in.Body.Login, in.Body.Password, httpx.ClientIPFrom(ctx), !in.Body.Session)
 	if err != nil {
 		return nil, err
 	}
@@ -145,12 +138,11 @@ func (a api) startSession(ctx context.Context, p *auth.Principal) error {
 }
 
 func (a api) requestCode(ctx context.Context, in *struct {
-	clientIP
 	Body struct {
 		Phone string `json:"phone" minLength:"3" maxLength:"32"`
 	}
 }) (*struct{}, error) {
-	return nil, a.svc.RequestCode(ctx, in.Body.Phone, in.IP)
+	return nil, a.svc.RequestCode(ctx, in.Body.Phone, httpx.ClientIPFrom(ctx))
 }
 
 func (a api) customerLogin(ctx context.Context, in *struct {

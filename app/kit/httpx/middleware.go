@@ -16,6 +16,13 @@ import (
 )
 
 type requestIDKey struct{}
+type clientIPKey struct{}
+
+// ClientIPFrom returns the caller's address as gin judged it (trusted proxies only).
+func ClientIPFrom(ctx context.Context) string {
+	ip, _ := ctx.Value(clientIPKey{}).(string)
+	return ip
+}
 
 // RequestIDFrom returns the request id in ctx.
 func RequestIDFrom(ctx context.Context) string {
@@ -25,7 +32,8 @@ func RequestIDFrom(ctx context.Context) string {
 
 var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
-// RequestID accepts a well-formed X-Request-ID or makes one, and echoes it.
+// RequestID accepts a well-formed X-Request-ID or makes one, and echoes it. It also puts
+// the client address in the context for rate limits.
 func RequestID() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := c.GetHeader("X-Request-ID")
@@ -35,7 +43,8 @@ func RequestID() gin.HandlerFunc {
 			id = hex.EncodeToString(b[:])
 		}
 		c.Header("X-Request-ID", id)
-		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), requestIDKey{}, id))
+		ctx := context.WithValue(c.Request.Context(), requestIDKey{}, id)
+		c.Request = c.Request.WithContext(context.WithValue(ctx, clientIPKey{}, c.ClientIP()))
 		c.Next()
 	}
 }
