@@ -90,15 +90,8 @@ func (s *Service) AssignRoles(ctx context.Context, subject string, roles []strin
 			want = append(want, r)
 		}
 	}
-	return s.db.InTx(ctx, func(ctx context.Context) error {
-		tenant, err := tenantOf(ctx)
-		if err != nil {
-			return err
-		}
-		db := s.db.Conn(ctx)
-		if err := lockTenant(db, tenant); err != nil {
-			return err
-		}
+	return s.locked(ctx, func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error {
+		var err error
 		found, err := findRoles(db, tenant, want)
 		if err != nil {
 			return err

@@ -86,15 +86,8 @@ func (s *Service) reloadAfterCommit(ctx context.Context, tenant uuid.UUID) {
 // custom roles and assignments alone, and fails with role_exists if a custom role already has a
 // template's name.
 func (s *Service) SeedTenant(ctx context.Context) error {
-	return s.db.InTx(ctx, func(ctx context.Context) error {
-		tenant, err := tenantOf(ctx)
-		if err != nil {
-			return err
-		}
-		db := s.db.Conn(ctx)
-		if err := lockTenant(db, tenant); err != nil {
-			return err
-		}
+	return s.locked(ctx, func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error {
+		var err error
 		locale, err := tenantLocale(db, tenant)
 		if err != nil {
 			return err
@@ -257,15 +250,8 @@ func (s *Service) CreateRole(ctx context.Context, nr NewRole) (Role, error) {
 		return Role{}, errExists()
 	}
 	var out Role
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		tenant, err := tenantOf(ctx)
-		if err != nil {
-			return err
-		}
-		db := s.db.Conn(ctx)
-		if err := lockTenant(db, tenant); err != nil {
-			return err
-		}
+	err := s.locked(ctx, func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error {
+		var err error
 		c, err := callerOf(ctx, db, tenant)
 		if err != nil {
 			return err
@@ -319,15 +305,8 @@ func (s *Service) UpdateRole(ctx context.Context, name string, u RoleUpdate) (Ro
 		return Role{}, errTemplate()
 	}
 	var out Role
-	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		tenant, err := tenantOf(ctx)
-		if err != nil {
-			return err
-		}
-		db := s.db.Conn(ctx)
-		if err := lockTenant(db, tenant); err != nil {
-			return err
-		}
+	err := s.locked(ctx, func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error {
+		var err error
 		before, err := getRole(db, tenant, name)
 		if err != nil {
 			return err
@@ -381,15 +360,8 @@ func (s *Service) DeleteRole(ctx context.Context, name string) error {
 	if IsTemplate(name) {
 		return errTemplate()
 	}
-	return s.db.InTx(ctx, func(ctx context.Context) error {
-		tenant, err := tenantOf(ctx)
-		if err != nil {
-			return err
-		}
-		db := s.db.Conn(ctx)
-		if err := lockTenant(db, tenant); err != nil {
-			return err
-		}
+	return s.locked(ctx, func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error {
+		var err error
 		r, err := getRole(db, tenant, name)
 		if err != nil {
 			return err

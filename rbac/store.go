@@ -172,6 +172,22 @@ func tenantLocale(db *gorm.DB, tenant uuid.UUID) (string, error) {
 }
 
 // tenantOf is the tenant of the context; the service is never called without one.
+// locked runs fn in the caller's transaction (or a new one) holding the tenant's role lock, so
+// that concurrent role changes of one tenant (e.g. two owners demoting each other) serialize.
+func (s *Service) locked(ctx context.Context, fn func(ctx context.Context, db *gorm.DB, tenant uuid.UUID) error) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		tenant, err := tenantOf(ctx)
+		if err != nil {
+			return err
+		}
+		db := s.db.Conn(ctx)
+		if err := lockTenant(db, tenant); err != nil {
+			return err
+		}
+		return fn(ctx, db, tenant)
+	})
+}
+
 func tenantOf(ctx context.Context) (uuid.UUID, error) {
 	id, ok := dbx.TenantID(ctx)
 	if !ok {

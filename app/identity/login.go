@@ -88,7 +88,6 @@ func (s *Service) Login(ctx context.Context, login, password, ip string, issueTo
 		}
 		if issueToken {
 			res.Token, res.ExpiresAt, err = s.issue(ctx, auth.User, u.ID, "login", s.cfg.SessionTTL)
-			res.Principal.TokenID = uuid.Nil
 		}
 		return err
 	})
