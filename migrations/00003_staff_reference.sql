@@ -22,6 +22,9 @@ create table certificate_types (
   code        text not null check (code ~ '^[a-z][a-z0-9_]{0,31}$'),
   name_zh     text not null check (length(name_zh) between 1 and 50),
   name_en     text not null check (length(name_en) between 1 and 50),
+  -- mandatory types (ID card, health certificate) are required of every active staff member;
+  -- others are required only by the services that name them.
+  mandatory   boolean not null default false,
   created_at  timestamptz not null default now(),
   primary key (tenant_id, code)
 );
