@@ -224,6 +224,29 @@ var tenantSeeds = []tenantSeed{
 		func(tn uuid.UUID, tag string, n int) []any {
 			return []any{tn, tn, n - 1}
 		}},
+	{"pricing_rules",
+		`insert into pricing_rules (tenant_id, id, kind, name_zh, name_en, percent_bp) values (?, gen_random_uuid(), 'weekend', ?, ?, ?)`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tag + " 周末", fmt.Sprintf("%s weekend %d", tag, n), 100 * n}
+		}},
+	{"pricing_holidays",
+		`insert into pricing_holidays (tenant_id, day, name) values (?, date '2026-10-01' + ?::int, ?)`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, n, fmt.Sprintf("%s holiday %d", tag, n)}
+		}},
+	{"pricing_travel",
+		`insert into pricing_travel (tenant_id, id, store_id, free_meters, per_km)
+		 values (?, gen_random_uuid(), (select id from stores where tenant_id = ? order by code offset ? limit 1), ?, 500)`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tn, n - 1, 1000 * n}
+		}},
+	{"quotes",
+		`insert into quotes (tenant_id, id, store_id, package_id, created_by, starts_at, location, request, lines, subtotal, total, currency, expires_at)
+		 values (?, gen_random_uuid(), (select id from stores where tenant_id = ? order by code limit 1), gen_random_uuid(), ?,
+		   now(), st_setsrid(st_makepoint(121.47, 31.23), 4326)::geography, '{}', '[]', ?, ?, 'CNY', now() + interval '15 minutes')`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tn, tag, 1000 * n, 1000 * n}
+		}},
 }
 
 func seedFor(table string) (tenantSeed, bool) {
