@@ -1,0 +1,15 @@
+package pricingapi
+
+import (
+	"sort"
+
+	"doorstep/app/kit/errs"
+)
+
+func sortHolidays(hs []HolidayDTO) {
+	sort.Slice(hs, func(i, j int) bool { return hs[i].Day < hs[j].Day })
+}
+
+func badDay() error {
+	return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("day", "a calendar date YYYY-MM-DD"))
+}
