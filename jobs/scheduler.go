@@ -8,9 +8,9 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// NewScheduler returns a scheduler for periodic tasks, reading cron specs in loc. Run one
-// scheduler per deployment: each running scheduler enqueues every entry. Periodic handlers are
-// idempotent and their tasks Unique, so an accidental second scheduler costs little.
+// NewScheduler returns a scheduler for periodic tasks, reading cron specs in loc. Each running
+// scheduler enqueues every entry, so workers run it only while they hold the Leader lease;
+// periodic handlers are idempotent and their tasks Unique all the same.
 func NewScheduler(redis asynq.RedisConnOpt, log *slog.Logger, loc *time.Location) *asynq.Scheduler {
 	log = log.With("component", "asynq-scheduler")
 	return asynq.NewScheduler(redis, &asynq.SchedulerOpts{

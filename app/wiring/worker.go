@@ -12,14 +12,15 @@ import (
 	"doorstep/jobs"
 )
 
-// Worker is the background side: asynq server, periodic scheduler and outbox relay.
+// Worker is the background side: asynq server, outbox relay and, in the one replica that
+// holds the scheduler lease, the periodic scheduler.
 type Worker struct {
-	a         *App
-	Server    *asynq.Server
-	Mux       *asynq.ServeMux
-	Scheduler *asynq.Scheduler
-	Relay     *jobs.Relay
-	client    *asynq.Client
+	a      *App
+	Server *asynq.Server
+	Mux    *asynq.ServeMux
+	Relay  *jobs.Relay
+	leader *jobs.Leader
+	client *asynq.Client
 }
 
 // NewWorker builds the worker; Run starts it.
@@ -29,10 +30,7 @@ func (a *App) NewWorker() (*Worker, error) {
 	notify.NewHandler(a.Sender).Register(w.Mux)
 	jobs.NewOutboxCleanup(a.DB, clock.System{}, a.Log).Register(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
-	w.Scheduler = jobs.NewScheduler(a.RedisOpt, a.Log, time.UTC)
-	if err := jobs.RegisterPeriodic(w.Scheduler); err != nil {
-		return nil, err
-	}
+	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
 	w.Relay = jobs.NewRelay(a.DB, w.client, a.Log, jobs.RelayOptions{Interval: a.Cfg.RelayInterval})
 	a.Outbox.OnCommit(w.Relay.Wake)
@@ -45,14 +43,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.Server.Start(w.Mux); err != nil {
 		return err
 	}
-	if err := w.Scheduler.Start(); err != nil {
-		w.Server.Shutdown()
-		return err
-	}
 	g.Go(func() error { return w.Relay.Run(ctx) })
+	g.Go(func() error { w.leader.Run(ctx, w.schedule); return nil })
 	g.Go(func() error {
 		<-ctx.Done()
-		w.Scheduler.Shutdown()
 		w.Server.Shutdown()
 		_ = w.client.Close()
 		return nil
@@ -62,4 +56,27 @@ func (w *Worker) Run(ctx context.Context) error {
 		return nil
 	}
 	return err
+}
+
+// schedule runs the periodic scheduler for as long as this worker holds the lease. An asynq
+// scheduler cannot be restarted, so each term builds a new one.
+func (w *Worker) schedule(ctx context.Context) {
+	s := jobs.NewScheduler(w.a.RedisOpt, w.a.Log, time.UTC)
+	for _, register := range w.periodic() {
+		if err := register(s); err != nil {
+			w.a.Log.Error("register periodic task", "err", err)
+			return
+		}
+	}
+	if err := s.Start(); err != nil {
+		w.a.Log.Error("scheduler", "err", err)
+		return
+	}
+	<-ctx.Done()
+	s.Shutdown()
+}
+
+// periodic lists every package's periodic-task registration.
+func (w *Worker) periodic() []func(*asynq.Scheduler) error {
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic}
 }
