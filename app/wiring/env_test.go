@@ -48,7 +48,7 @@ func (c *captureSender) Send(_ context.Context, _ uuid.UUID, r notify.Rendered) 
 var codeRe = regexp.MustCompile(`\b(\d{6})\b`)
 
 // codeFor waits for a login code sent to phone.
-func (c *captureSender) codeFor(t *testing.T, phone string) string {
+func (c *captureSender) codeFor(t testing.TB, phone string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
@@ -86,7 +86,7 @@ type fixture struct {
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	db      *dbtest.DB
 	app     *wiring.App
 	srv     *httptest.Server
@@ -118,10 +118,10 @@ const password = "correct horse battery"
 
 // newEnv wires the real application on a fresh database and Redis index, runs its worker,
 // and builds two tenants.
-func newEnv(t *testing.T) *env { t.Helper(); return newEnvWith(t, nil) }
+func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
 
 // newEnvWith lets a test change identity's limits (nil keeps them out of the way).
-func newEnvWith(t *testing.T, tune func(*identity.Config)) *env {
+func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
@@ -246,7 +246,7 @@ func (e *env) seed(slug, name, customerPhone string) *fixture {
 // ---- requests ----
 
 type resp struct {
-	t      *testing.T
+	t      testing.TB
 	code   int
 	body   []byte
 	header http.Header
