@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -142,8 +143,12 @@ type tenantSeed struct {
 }
 
 // tenantSeeds covers every tenant table, in foreign-key order. When a migration adds a tenant
-// table, TestRLSNoTenantNoRows fails until a seed for it is appended here.
-var tenantSeeds = []tenantSeed{
+// table, TestRLSNoTenantNoRows fails until a seed for it is added: core tables below, the
+// catalogue's in seeds_catalog_test.go, the roster's in seeds_staff_test.go.
+var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeeds)
+
+// coreSeeds cover the foundation tables and the shared staff reference data.
+var coreSeeds = []tenantSeed{
 	{"franchisees",
 		`insert into franchisees (tenant_id, id, name, legal_name) values (?, gen_random_uuid(), ?, ?)`,
 		func(tn uuid.UUID, tag string, n int) []any {
@@ -206,24 +211,10 @@ var tenantSeeds = []tenantSeed{
 		func(tn uuid.UUID, tag string, n int) []any {
 			return []any{tn, fmt.Sprintf("cert_%d", n), tag + " 证书", fmt.Sprintf("%s certificate %d", tag, n)}
 		}},
-	{"catalog_categories",
-		`insert into catalog_categories (tenant_id, id, position, name_zh, name_en) values (?, gen_random_uuid(), ?, ?, ?)`,
-		func(tn uuid.UUID, tag string, n int) []any {
-			return []any{tn, n, tag + " 分类", fmt.Sprintf("%s category %d", tag, n)}
-		}},
-	{"catalog_services",
-		`insert into catalog_services (tenant_id, id, category_id, min_level_id)
-		 values (?, gen_random_uuid(), (select id from catalog_categories where tenant_id = ? order by position limit 1),
-		   (select id from staff_levels where tenant_id = ? order by rank limit 1))`,
-		func(tn uuid.UUID, tag string, n int) []any {
-			return []any{tn, tn, tn}
-		}},
-	{"catalog_service_certificates",
-		`insert into catalog_service_certificates (tenant_id, service_id, certificate_type)
-		 values (?, (select id from catalog_services where tenant_id = ? order by id offset ? limit 1), 'cert_1')`,
-		func(tn uuid.UUID, tag string, n int) []any {
-			return []any{tn, tn, n - 1}
-		}},
+}
+
+// pricingSeeds cover the pricing tables (rules, holidays, travel, quotes).
+var pricingSeeds = []tenantSeed{
 	{"pricing_rules",
 		`insert into pricing_rules (tenant_id, id, kind, name_zh, name_en, percent_bp) values (?, gen_random_uuid(), 'weekend', ?, ?, ?)`,
 		func(tn uuid.UUID, tag string, n int) []any {

@@ -26,6 +26,17 @@ var wantMatrix = map[string][]string{
 	"customers:read":    {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
 	"customers:phone":   {"owner", "hq_admin", "dispatcher", "support"},
 	"audit:read":        {"owner", "hq_admin", "finance"},
+	"catalog:read":      {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "finance", "support", "staff"},
+	"catalog:write":     {"owner", "hq_admin"},
+	"catalog:price":     {"owner", "hq_admin", "franchisee_owner", "store_manager"},
+	"staff:read":        {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
+	"staff:phone":       {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher"},
+	"staff:write":       {"owner", "hq_admin", "franchisee_owner", "store_manager"},
+	"staff:review":      {"owner", "hq_admin", "franchisee_owner", "store_manager"},
+	"staff:self":        {"staff"},
+	"pricing:read":      {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "finance", "support"},
+	"pricing:write":     {"owner", "hq_admin"},
+	"quotes:create":     {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
 }
 
 func TestPublishedMatrix(t *testing.T) {

@@ -157,6 +157,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	orgapi.Register(api, a.Org)
 	rbacapi.Register(api, a.Roles)
 	auditapi.Register(api, a.Audit)
+	a.wireStaff(api)
+	a.wireCatalog(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

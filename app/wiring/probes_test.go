@@ -51,7 +51,7 @@ func probes() map[string]probe {
 		require.NoError(e.t, err)
 		return fr.ID
 	}
-	return map[string]probe{
+	all := map[string]probe{
 		// tenant settings, domains, storefront
 		"get-tenant":    {own: fixed("/api/v1/tenant", nil)},
 		"update-tenant": {own: fixed("/api/v1/tenant", map[string]any{"brand_name": "Renamed"})},
@@ -166,4 +166,13 @@ func probes() map[string]probe {
 		// audit
 		"list-audit": {attack: func(e *env) call { return call{path: "/api/v1/audit?object_id=" + e.A.StoreID.String()} }, own: fixed("/api/v1/audit", nil)},
 	}
+	for _, more := range []map[string]probe{catalogProbes(), staffProbes()} {
+		for id, pr := range more {
+			if _, dup := all[id]; dup {
+				panic("probe listed twice: " + id)
+			}
+			all[id] = pr
+		}
+	}
+	return all
 }

@@ -144,6 +144,9 @@ func seedTenant(ctx context.Context, a *App, d demoTenant) error {
 				return err
 			}
 		}
-		return nil
+		if err := seedCatalog(ctx, a, d, ids); err != nil {
+			return fmt.Errorf("catalogue: %w", err)
+		}
+		return seedRoster(ctx, a, d, ids)
 	})
 }

@@ -29,6 +29,7 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.Mux = jobs.NewServeMux(a.Log, a.JobMetric)
 	notify.NewHandler(a.Sender).Register(w.Mux)
 	jobs.NewOutboxCleanup(a.DB, clock.System{}, a.Log).Register(w.Mux)
+	w.staffTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -78,5 +79,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic}
 }
