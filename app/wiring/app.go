@@ -32,6 +32,7 @@ import (
 	"doorstep/app/org/orgdb"
 	"doorstep/app/platform"
 	"doorstep/app/server"
+	"doorstep/app/staff"
 	"doorstep/jobs"
 	"doorstep/rbac"
 	"doorstep/rbac/rbacapi"
@@ -56,6 +57,7 @@ type App struct {
 	Resolver  *tenant.Resolver
 	Identity  *identity.Service
 	Org       *org.Service
+	Staff     *staff.Service
 	Platform  *platform.Service
 	Sessions  *scs.SessionManager
 	Server    *server.Server

@@ -1,20 +1,38 @@
 package wiring
 
 import (
+	"context"
+
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"doorstep/app/kit/clock"
 	"doorstep/app/pricing"
+	"doorstep/app/staff"
+	"doorstep/app/staff/staffapi"
+	"doorstep/app/staff/staffdb"
 )
 
 // wireStaff builds the staff roster service and registers its API.
-func (a *App) wireStaff(api huma.API) {}
+func (a *App) wireStaff(api huma.API) {
+	a.Staff = staff.NewService(staff.Deps{DB: a.DB, Repo: staffdb.New(a.DB), Audit: a.Audit, Outbox: a.Outbox,
+		Perms: a.Roles, Clock: clock.System{}, Log: a.Log})
+	staffapi.Register(api, a.Staff)
+}
 
-// staffLevels tells pricing a staff member's level (nil until the roster exists).
-func (a *App) staffLevels() pricing.Staff { return nil }
+// staffLevels tells pricing a staff member's level.
+func (a *App) staffLevels() pricing.Staff { return staffLevelAdapter{a.Staff} }
+
+// staffLevelAdapter answers pricing's question; an unknown staff member is a 422 on staff_id.
+type staffLevelAdapter struct{ s *staff.Service }
+
+func (l staffLevelAdapter) LevelOf(ctx context.Context, staffID uuid.UUID) (uuid.UUID, error) {
+	return l.s.LevelOf(ctx, staffID)
+}
 
 // staffTasks registers the roster's job handlers.
-func (w *Worker) staffTasks(mux *asynq.ServeMux) {}
+func (w *Worker) staffTasks(mux *asynq.ServeMux) { w.a.Staff.RegisterTasks(mux) }
 
 // staffPeriodic registers the roster's periodic tasks.
-func staffPeriodic(s *asynq.Scheduler) error { return nil }
+func staffPeriodic(s *asynq.Scheduler) error { return staff.RegisterPeriodic(s) }
