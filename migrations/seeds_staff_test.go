@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// staffSeeds cover the staff roster tables (migration 00005), in foreign-key order.
+// staffSeeds cover the staff roster tables (migration 00007), in foreign-key order.
 var staffSeeds = []tenantSeed{
 	{"staff",
 		`insert into staff (tenant_id, id, user_id, store_id, badge_no, display_name)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -54,13 +55,15 @@ func callerOf(ctx context.Context, db *gorm.DB, tenant uuid.UUID) (caller, error
 }
 
 // mayHandle fails with role_escalation unless the caller holds every one of perms, which are
-// being granted or taken away through role.
+// being granted or taken away through role. A ":self" permission reaches only the holder's
+// own records (a staff member's own profile), so it gives no power over anyone else and is
+// not counted: a store manager may make someone a staff member without being one.
 func (c caller) mayHandle(role string, perms []string) error {
 	if c.trusted {
 		return nil
 	}
 	for _, p := range perms {
-		if !c.perms[p] {
+		if !c.perms[p] && !strings.HasSuffix(p, ":self") {
 			return errs.New(errs.Forbidden, "role_escalation", fmt.Sprintf("role %s carries permission %s, which you do not have", role, p))
 		}
 	}
