@@ -151,7 +151,9 @@ func catalogProbes() map[string]probe {
 		// store overrides: aimed at A's real stores (B's own package in the attack)
 		"list-store-prices": {object: true, attack: func(e *env) call {
 			return call{path: "/api/v1/catalog/stores/" + e.A.FrStoreID.String() + "/prices"}
-		}, own: func(e *env, f *fixture) call { return call{path: "/api/v1/catalog/stores/" + f.FrStoreID.String() + "/prices"} }},
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/catalog/stores/" + f.FrStoreID.String() + "/prices"}
+		}},
 		"set-store-price": {object: true, attack: func(e *env) call {
 			pkg := newCatalog(e, e.B, true).Package
 			return call{path: "/api/v1/catalog/stores/" + e.A.FrStoreID.String() + "/prices/" + pkg.String(), body: map[string]any{"price": 9000}}
@@ -219,7 +221,9 @@ func catalogProbes() map[string]probe {
 			return call{path: "/api/v1/pricing/holidays/" + day.Format(time.DateOnly)}
 		}},
 		"get-travel-policy": {attack: func(e *env) call { return call{path: "/api/v1/pricing/travel?store_id=" + e.A.StoreID.String()} },
-			own: func(e *env, f *fixture) call { return call{path: "/api/v1/pricing/travel?store_id=" + f.FrStoreID.String()} }},
+			own: func(e *env, f *fixture) call {
+				return call{path: "/api/v1/pricing/travel?store_id=" + f.FrStoreID.String()}
+			}},
 		"set-travel-policy": {attack: func(e *env) call {
 			return call{path: "/api/v1/pricing/travel", body: map[string]any{"store_id": e.A.FrStoreID, "free_meters": 0, "per_km": 99999, "max": 0}}
 		}, own: fixed("/api/v1/pricing/travel", map[string]any{"free_meters": 5000, "per_km": 300, "max": 3000})},

@@ -73,7 +73,7 @@ func (o *OptionalUUID) UnmarshalJSON(b []byte) error {
 
 // Schema documents the field as a nullable UUID.
 func (o OptionalUUID) Schema(huma.Registry) *huma.Schema {
-	return &huma.Schema{OneOf: []*huma.Schema{{Type: "string", Format: "uuid"}, {Type: "null"}}}
+	return &huma.Schema{AnyOf: []*huma.Schema{{Type: "string", Format: "uuid"}, {Type: "null"}}}
 }
 
 // StepDTO is a checklist step.
