@@ -21,6 +21,7 @@ import (
 	"doorstep/app/audit/auditapi"
 	"doorstep/app/audit/auditdb"
 	"doorstep/app/auth"
+	"doorstep/app/catalog"
 	"doorstep/app/identity"
 	"doorstep/app/identity/identityapi"
 	"doorstep/app/identity/identitydb"
@@ -31,6 +32,7 @@ import (
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
 	"doorstep/app/platform"
+	"doorstep/app/pricing"
 	"doorstep/app/server"
 	"doorstep/app/staff"
 	"doorstep/jobs"
@@ -58,6 +60,8 @@ type App struct {
 	Identity  *identity.Service
 	Org       *org.Service
 	Staff     *staff.Service
+	Catalog   *catalog.Service
+	Pricing   *pricing.Service
 	Platform  *platform.Service
 	Sessions  *scs.SessionManager
 	Server    *server.Server
