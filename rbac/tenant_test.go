@@ -133,8 +133,10 @@ func TestUnseenTenantLoadsOnDemand(t *testing.T) {
 func TestConcurrentFirstChecksLoadOnce(t *testing.T) {
 	f := newFixture(t)
 	tenant := f.newTenant(t)
-	fresh := f.secondInstance(t, enforcerConfig{}, nil)
+	// The owner exists before the second instance subscribes, so the change notice from
+	// creating it cannot arrive late and cause a second, legitimate, reload.
 	owner := userSubject(f.newUser(t, tenant, OwnerRole))
+	fresh := f.secondInstance(t, enforcerConfig{}, nil)
 	done := make(chan bool)
 	for range 32 {
 		go func() { done <- fresh.Allowed(tenant, owner, "settings:write") }()

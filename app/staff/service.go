@@ -256,6 +256,19 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Staff, error) {
 	return st, nil
 }
 
+// RevealPhone returns a staff member's full phone number and records who looked (the list
+// and detail views mask it for callers without staff:phone).
+func (s *Service) RevealPhone(ctx context.Context, id uuid.UUID) (string, error) {
+	st, err := s.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if st.Phone == "" {
+		return "", errs.New(errs.NotFound, "phone_not_set", "this staff member has no phone number")
+	}
+	return st.Phone, s.audit.Record(ctx, "staff.phone.reveal", "staff", id.String(), nil, nil)
+}
+
 // List lists staff in the caller's scope.
 func (s *Service) List(ctx context.Context, f Filter, p page.Request) (page.Result[Staff], error) {
 	sc, fr, st, user := scope(ctx)

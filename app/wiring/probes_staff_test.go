@@ -155,6 +155,9 @@ func staffProbes() map[string]probe {
 		"get-staff": {object: true, attack: func(e *env) call { return call{path: aStaff(e)} }, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/staff/" + probeProfile(e, f, f.UserIDs["staff"]).String()}
 		}},
+		"reveal-staff-phone": {object: true, attack: func(e *env) call { return call{path: aStaff(e) + "/phone"} }, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/staff/" + probeProfile(e, f, f.UserIDs["staff"]).String() + "/phone"}
+		}},
 		"update-staff": {object: true, attack: func(e *env) call { return call{path: aStaff(e), body: map[string]any{"display_name": "pwned"}} },
 			own: func(e *env, f *fixture) call {
 				return call{path: "/api/v1/staff/" + probeNewProfile(e, f).String(), body: map[string]any{"bio": "Ten years of deep cleaning"}}

@@ -37,6 +37,7 @@ func Register(h huma.API, svc *staff.Service) {
 	huma.Register(h, reg("list-staff", http.MethodGet, "/api/v1/staff", "List staff in your scope", "staff:read", roster, 0), a.list)
 	huma.Register(h, reg("create-staff", http.MethodPost, "/api/v1/staff", "Create a staff profile for a user account", "staff:write", roster, http.StatusCreated), a.create)
 	huma.Register(h, reg("get-staff", http.MethodGet, "/api/v1/staff/{id}", "Get a staff profile", "staff:read", roster, 0), a.get)
+	huma.Register(h, reg("reveal-staff-phone", http.MethodPost, "/api/v1/staff/{id}/phone", "Show a staff member's full phone number (audited)", "staff:phone", roster, 0), a.revealPhone)
 	huma.Register(h, reg("update-staff", http.MethodPatch, "/api/v1/staff/{id}", "Change a staff profile", "staff:write", roster, 0), a.update)
 	huma.Register(h, reg("set-staff-status", http.MethodPost, "/api/v1/staff/{id}/status", "Change a staff member's status", "staff:write", roster, 0), a.setStatus)
 	huma.Register(h, reg("set-staff-skills", http.MethodPut, "/api/v1/staff/{id}/skills", "Replace a staff member's skills", "staff:write", roster, 0), a.setSkills)
@@ -218,6 +219,19 @@ func (a api) create(ctx context.Context, in *struct{ Body NewStaffDTO }) (*httpx
 func (a api) get(ctx context.Context, in *IDPath) (*httpx.Body[StaffDTO], error) {
 	s, err := a.svc.Get(ctx, in.ID)
 	return a.one(ctx, s, err)
+}
+
+// PhoneDTO is a revealed phone number.
+type PhoneDTO struct {
+	Phone string `json:"phone"`
+}
+
+func (a api) revealPhone(ctx context.Context, in *IDPath) (*httpx.Body[PhoneDTO], error) {
+	ph, err := a.svc.RevealPhone(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &httpx.Body[PhoneDTO]{Body: PhoneDTO{Phone: ph}}, nil
 }
 
 func (a api) update(ctx context.Context, in *struct {
