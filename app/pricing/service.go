@@ -81,6 +81,11 @@ type Repo interface {
 	MarkQuoteUsed(ctx context.Context, id uuid.UUID, at time.Time) error
 }
 
+// Stores tells which franchisee runs a store, for the data scope of franchisee staff.
+type Stores interface {
+	FranchiseeOf(ctx context.Context, storeID uuid.UUID) (uuid.UUID, error)
+}
+
 // Auditor records price changes.
 type Auditor interface {
 	Record(ctx context.Context, action, objectType, objectID string, before, after any) error
@@ -126,6 +131,7 @@ type Service struct {
 	staff     Staff
 	adjusters []Adjuster
 	audit     Auditor
+	stores    Stores
 	clock     clock.Clock
 	ttl       time.Duration
 }
@@ -136,6 +142,13 @@ func NewService(db *dbx.DB, repo Repo, cat Catalog, staff Staff, a Auditor, clk 
 		clk = clock.System{}
 	}
 	return &Service{db: db, repo: repo, catalog: cat, staff: staff, adjusters: adjusters, audit: a, clock: clk, ttl: DefaultQuoteTTL}
+}
+
+// WithStores lets franchisee-scoped staff read the quotes of their franchisee's stores;
+// without it they read only the quotes they made.
+func (s *Service) WithStores(st Stores) *Service {
+	s.stores = st
+	return s
 }
 
 // Quote prices a request at the store serving its address and stores the quote.
@@ -244,21 +257,52 @@ func createdBy(ctx context.Context) string {
 	return "anonymous"
 }
 
-// GetQuote returns a quote; customers only their own.
+// GetQuote returns a quote within the caller's reach: customers their own; staff the quotes
+// they made, plus those of their store (store scope), their franchisee's stores (franchisee
+// scope) or the whole tenant (tenant scope). Anything else is not found.
 func (s *Service) GetQuote(ctx context.Context, id uuid.UUID) (Quote, error) {
 	var q Quote
+	visible := false
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		q, err = s.repo.GetQuote(ctx, id, false)
+		if q, err = s.repo.GetQuote(ctx, id, false); err != nil {
+			return err
+		}
+		visible, err = s.canSee(ctx, q)
 		return err
 	})
 	if err != nil {
 		return Quote{}, err
 	}
-	if p, ok := auth.FromContext(ctx); ok && p.Kind == auth.Customer && q.CustomerID != p.SubjectID {
+	if !visible {
 		return Quote{}, ErrQuoteNotFound
 	}
 	return q, nil
+}
+
+func (s *Service) canSee(ctx context.Context, q Quote) (bool, error) {
+	p, ok := auth.FromContext(ctx)
+	switch {
+	case !ok || p.Kind == auth.Operator:
+		return true, nil
+	case p.Kind == auth.Customer:
+		return q.CustomerID == p.SubjectID, nil
+	case q.CreatedBy == p.Subject():
+		return true, nil
+	}
+	switch p.Scope {
+	case auth.ScopeTenant:
+		return true, nil
+	case auth.ScopeStore:
+		return p.StoreID != uuid.Nil && q.StoreID == p.StoreID, nil
+	case auth.ScopeFranchisee:
+		if p.FranchiseeID == uuid.Nil || s.stores == nil {
+			return false, nil
+		}
+		fr, err := s.stores.FranchiseeOf(ctx, q.StoreID)
+		return fr == p.FranchiseeID, err
+	}
+	return false, nil
 }
 
 // UseQuote is how a booking takes a quote: it must exist, not be expired or used, and is

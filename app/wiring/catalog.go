@@ -21,7 +21,7 @@ import (
 func (a *App) wireCatalog(api huma.API) {
 	a.Catalog = catalog.NewService(a.DB, catalogdb.New(a.DB), a.Org, a.Audit)
 	catalogapi.Register(api, a.Catalog)
-	a.Pricing = pricing.NewService(a.DB, pricingdb.New(a.DB), pricingCatalog{a.Catalog}, a.staffLevels(), a.Audit, clock.System{})
+	a.Pricing = pricing.NewService(a.DB, pricingdb.New(a.DB), pricingCatalog{a.Catalog}, a.staffLevels(), a.Audit, clock.System{}).WithStores(a.Org)
 	pricingapi.Register(api, a.Pricing)
 }
 

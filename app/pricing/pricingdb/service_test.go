@@ -95,6 +95,21 @@ func TestQuoteLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, q.Breakdown, got.Breakdown)
 
+	// Data scope: staff of the quote's store see it, staff of another store and other
+	// customers do not.
+	as := func(p *auth.Principal) context.Context {
+		p.TenantID = tid
+		return auth.WithPrincipal(tenant.WithTenant(context.Background(), tn), p)
+	}
+	_, err = svc.GetQuote(as(&auth.Principal{Kind: auth.User, SubjectID: uuid.New(), Scope: auth.ScopeStore, StoreID: store}), q.ID)
+	require.NoError(t, err)
+	_, err = svc.GetQuote(as(&auth.Principal{Kind: auth.User, SubjectID: uuid.New(), Scope: auth.ScopeStore, StoreID: uuid.New()}), q.ID)
+	require.Equal(t, "quote_not_found", mustCode(t, err))
+	_, err = svc.GetQuote(as(&auth.Principal{Kind: auth.User, SubjectID: uuid.New(), Scope: auth.ScopeFranchisee, FranchiseeID: uuid.New()}), q.ID)
+	require.Equal(t, "quote_not_found", mustCode(t, err))
+	_, err = svc.GetQuote(as(&auth.Principal{Kind: auth.Customer, SubjectID: uuid.New(), Scope: auth.ScopeSelf}), q.ID)
+	require.Equal(t, "quote_not_found", mustCode(t, err))
+
 	// A per-store travel policy overrides the tenant default.
 	require.NoError(t, svc.SetTravel(ctx, store, pricing.Travel{FreeMeters: 10000}))
 	q2, err := svc.Quote(ctx, pricing.QuoteRequest{PackageID: uuid.New(), Location: far, Start: start})

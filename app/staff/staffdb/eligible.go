@@ -13,12 +13,22 @@ import (
 
 var _ staff.Repo = (*Repo)(nil)
 
-// EligibleSQL is the eligibility query. Its plan (see the benchmark) starts from the skill
-// btree indexes and the area GiST indexes (stores.territory, staff (tenant_id, area)),
-// intersects them, then probes certificates, hours and exceptions by staff id. {FILTER} is
-// replaced by the scope conditions.
+// EligibleSQL is the eligibility query. It is written so that its cost follows the number of
+// staff holding the skill, whatever the planner estimates:
+//
+//   - skilled (btree on staff_skills by service and by category) is the driver, materialised
+//     once; every other condition is checked per skilled staff member by primary key.
+//   - Spatial indexes cannot narrow it: under row-level security PostgreSQL only uses a
+//     query's non-leakproof operators (PostGIS's &&, ~) as index conditions when they are
+//     marked leakproof, so st_covers runs as a filter. It runs once per store (here) and once
+//     per skilled staff member with an own area, which is cheap at a tenant's scale.
+//   - An earlier version intersected a "covering" union with the skills by IN (...); with
+//     st_covers's selectivity unknown the planner sometimes re-ran the union per row (0.5 s
+//     at 5,000 staff). Materialised CTEs and per-row checks rule that plan out.
+//
+// {FILTER} is replaced by the scope conditions.
 const EligibleSQL = `
-with recursive svc as (
+with recursive svc as materialized (
   select s.category_id, coalesce(l.rank, 0) as min_rank
   from catalog_services s
   left join staff_levels l on l.tenant_id = s.tenant_id and l.id = s.min_level_id
@@ -31,22 +41,16 @@ with recursive svc as (
   select c.id, c.parent_id, cats.depth + 1
   from catalog_categories c join cats on c.id = cats.parent_id
   where c.tenant_id = @t and cats.depth < 16
-), required as (
+), required as materialized (
   select certificate_type as type from catalog_service_certificates where tenant_id = @t and service_id = @s
   union
   select code from certificate_types where tenant_id = @t and mandatory
-), skilled as (
+), skilled as materialized (
   select staff_id from staff_skills where tenant_id = @t and service_id = @s
   union
-  select k.staff_id from staff_skills k where k.tenant_id = @t and k.category_id in (select id from cats)
-), covering as (
-  select s.id from staff s
-  join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
-  where s.tenant_id = @t and s.area_kind = 'store' and st_covers(so.territory, {PT})
-  union all
-  select s.id from staff s
-  where s.tenant_id = @t and s.area is not null and st_covers(s.area, {PT})
-    and (s.area_kind <> 'radius' or st_dwithin(s.home, {PT}::geography, s.radius_m))
+  select k.staff_id from staff_skills k join cats on k.category_id = cats.id where k.tenant_id = @t
+), here as materialized (
+  select id from stores where tenant_id = @t and territory is not null and st_covers(territory, {PT})
 )
 select s.id as staff_id, s.user_id, s.store_id, s.level_id, coalesce(lv.rank, 0) as level_rank, s.badge_no, s.display_name,
   s.located_at,
@@ -55,15 +59,17 @@ select s.id as staff_id, s.user_id, s.store_id, s.level_id, coalesce(lv.rank, 0)
        when so.location is not null then st_distance(so.location, {PT}::geography) end as distance_m,
   case when s.last_location is not null then 'last_location' when s.home is not null then 'home'
        when so.location is not null then 'store' else '' end as distance_from
-from staff s
+from skilled k
+join staff s on s.tenant_id = @t and s.id = k.staff_id
 join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
 cross join svc
 left join staff_levels lv on lv.tenant_id = s.tenant_id and lv.id = s.level_id
-where s.tenant_id = @t
-  and s.status = 'active'
-  and s.id in (select staff_id from skilled)
-  and s.id in (select id from covering)
+where s.status = 'active'
   and coalesce(lv.rank, 0) >= svc.min_rank
+  and case s.area_kind
+        when 'store' then s.store_id in (select id from here)
+        when 'polygon' then st_covers(s.area_polygon, {PT})
+        else st_dwithin(s.home, {PT}::geography, s.radius_m) end
   and not exists (
     select 1 from required r where not exists (
       select 1 from staff_certificates c
@@ -74,14 +80,14 @@ where s.tenant_id = @t
     where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'leave' and x.during && tstzrange({LO}, {HI}))
   and (
     exists (
-      select 1 from staff_exceptions x
-      where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'extra' and x.during @> tstzrange({LO}, {HI}))
-    or exists (
       select 1 from staff_hours h
       where h.tenant_id = @t and h.staff_id = s.id
         and h.weekday = extract(dow from ({LO} at time zone so.time_zone))::int
         and ({LO} at time zone so.time_zone) >= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.start_min)
-        and ({HI} at time zone so.time_zone) <= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.end_min)))
+        and ({HI} at time zone so.time_zone) <= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.end_min))
+    or exists (
+      select 1 from staff_exceptions x
+      where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'extra' and x.during @> tstzrange({LO}, {HI})))
   {FILTER}
 order by distance_m nulls last, s.badge_no
 limit @limit`
