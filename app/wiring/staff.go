@@ -1,10 +1,7 @@
 package wiring
 
 import (
-	"context"
-
 	"github.com/danielgtaylor/huma/v2"
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/kit/clock"
@@ -21,15 +18,8 @@ func (a *App) wireStaff(api huma.API) {
 	staffapi.Register(api, a.Staff)
 }
 
-// staffLevels tells pricing a staff member's level.
-func (a *App) staffLevels() pricing.Staff { return staffLevelAdapter{a.Staff} }
-
-// staffLevelAdapter answers pricing's question; an unknown staff member is a 422 on staff_id.
-type staffLevelAdapter struct{ s *staff.Service }
-
-func (l staffLevelAdapter) LevelOf(ctx context.Context, staffID uuid.UUID) (uuid.UUID, error) {
-	return l.s.LevelOf(ctx, staffID)
-}
+// staffLevels tells pricing a staff member's level (an unknown one is a 422 on staff_id).
+func (a *App) staffLevels() pricing.Staff { return a.Staff }
 
 // staffTasks registers the roster's job handlers.
 func (w *Worker) staffTasks(mux *asynq.ServeMux) { w.a.Staff.RegisterTasks(mux) }
