@@ -131,7 +131,11 @@ func TestSeedDemo(t *testing.T) {
 	require.Equal(t, "JJ-XH-001", me.BadgeNo)
 	e.do(http.MethodGet, "/api/v1/me/staff", login(fxHost, "tech@fixit.demo"), fxHost, nil).ok(&me)
 	require.Equal(t, "FX-JA-001", me.BadgeNo)
-	var el struct{ Items []struct{ BadgeNo string `json:"badge_no"` } }
+	var el struct {
+		Items []struct {
+			BadgeNo string `json:"badge_no"`
+		}
+	}
 	e.do(http.MethodGet, "/api/v1/staff-eligibility?service_id="+daily.ID.String()+"&lng=121.4365&lat=31.188&start="+
 		url.QueryEscape(start.Format(time.RFC3339))+"&end="+url.QueryEscape(end.Format(time.RFC3339)), login(jjHost, "manager.xh@jiajie.demo"), jjHost, nil).ok(&el)
 	require.NotEmpty(t, el.Items)
