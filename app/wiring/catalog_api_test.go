@@ -92,7 +92,8 @@ func TestCatalogAPI(t *testing.T) {
 		Total int64       `json:"total"`
 	}
 	e.do(http.MethodGet, "/api/v1/storefront/catalog/services", "", f.Host, nil).ok(&list)
-	require.Zero(t, list.Total)
+	require.EqualValues(t, 1, list.Total, "only the fixture's published service")
+	require.Equal(t, f.ServiceID, list.Items[0].ID)
 	quote := map[string]any{"package_id": pkg.ID, "add_ons": []map[string]any{{"id": add.ID, "quantity": 2}}, "location": inTerritory, "start": start}
 	e.do(http.MethodPost, "/api/v1/storefront/quotes", "", f.Host, quote).wantProblem(http.StatusUnprocessableEntity, "package_unavailable")
 	e.do(http.MethodPost, "/api/v1/catalog/services/"+svc.ID.String()+"/publish", hq, "", nil).status(http.StatusOK)
@@ -177,7 +178,8 @@ func TestCatalogAPI(t *testing.T) {
 	e.do(http.MethodPost, "/api/v1/catalog/services/"+svc.ID.String()+"/unpublish", hq, "", nil).status(http.StatusOK)
 	e.do(http.MethodPost, "/api/v1/storefront/quotes", "", f.Host, quote).wantProblem(http.StatusUnprocessableEntity, "package_unavailable")
 	e.do(http.MethodGet, "/api/v1/storefront/catalog/services", "", f.Host, nil).ok(&list)
-	require.Zero(t, list.Total)
+	require.EqualValues(t, 1, list.Total, "only the fixture's published service")
+	require.Equal(t, f.ServiceID, list.Items[0].ID)
 	e.do(http.MethodGet, "/api/v1/storefront/catalog/services/"+svc.ID.String(), "", f.Host, nil).wantProblem(http.StatusNotFound, "service_not_found")
 	e.do(http.MethodPost, "/api/v1/catalog/services/"+svc.ID.String()+"/publish", hq, "", nil).status(http.StatusOK)
 

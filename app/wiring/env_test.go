@@ -83,6 +83,7 @@ type fixture struct {
 	CustomRole    string
 	Domain        string
 	Secrets       []string // strings that identify this tenant's data
+	fixtureObjects
 }
 
 type env struct {
@@ -240,6 +241,7 @@ func (e *env) seed(slug, name, customerPhone string) *fixture {
 	for _, id := range f.UserIDs {
 		f.Secrets = append(f.Secrets, id.String())
 	}
+	e.seedObjects(f)
 	return f
 }
 

@@ -49,10 +49,13 @@ func newCatalog(e *env, f *fixture, publish bool) catalogObjects {
 	return catalogObjects{Category: c.ID, Service: s.ID, Package: p.ID, AddOn: a.ID}
 }
 
-// unknownInA stands for one of tenant A's catalogue objects in the route walk. The walk
-// fingerprints A before any probe runs, so a probe may not create A's objects; cross-tenant
-// access to real catalogue objects is proven in TestCatalogAPICrossTenant and in catalogdb.
-func unknownInA(*env) uuid.UUID { return uuid.New() }
+// A's real objects, made by the fixture before the walk fingerprints A.
+func aCategory(e *env) uuid.UUID { return e.A.CategoryID }
+func aService(e *env) uuid.UUID  { return e.A.ServiceID }
+func aPackage(e *env) uuid.UUID  { return e.A.PackageID }
+func aAddOn(e *env) uuid.UUID    { return e.A.AddOnID }
+func aRule(e *env) uuid.UUID     { return e.A.RuleID }
+func aQuote(e *env) uuid.UUID    { return e.A.QuoteID }
 
 var holidaySeq atomic.Int64
 
@@ -86,83 +89,82 @@ func catalogProbes() map[string]probe {
 		// console: categories
 		"list-catalog-categories": {own: fixed("/api/v1/catalog/categories", nil)},
 		"create-catalog-category": {attack: func(e *env) call {
-			return call{path: "/api/v1/catalog/categories", body: map[string]any{"parent_id": unknownInA(e), "name_zh": "x", "name_en": "x"}}
+			return call{path: "/api/v1/catalog/categories", body: map[string]any{"parent_id": e.A.CategoryID, "name_zh": "x", "name_en": "x"}}
 		}, own: fixed("/api/v1/catalog/categories", category)},
-		"update-catalog-category": {object: true, attack: withBody("/api/v1/catalog/categories/%s", unknownInA, category), own: func(e *env, f *fixture) call {
+		"update-catalog-category": {object: true, attack: withBody("/api/v1/catalog/categories/%s", aCategory, category), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/categories/" + newCatalog(e, f, false).Category.String(), body: map[string]any{"position": 3}}
 		}},
-		"delete-catalog-category": {object: true, attack: path("/api/v1/catalog/categories/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"delete-catalog-category": {object: true, attack: path("/api/v1/catalog/categories/%s", aCategory), own: func(e *env, f *fixture) call {
 			c, err := e.app.Catalog.CreateCategory(hqContext(f), catalog.NewCategory{NameZh: "空", NameEn: "Empty"})
 			require.NoError(e.t, err)
 			return call{path: "/api/v1/catalog/categories/" + c.ID.String()}
 		}},
 
 		// console: services
-		"list-catalog-services": {attack: path("/api/v1/catalog/services?category_id=%s", unknownInA), own: fixed("/api/v1/catalog/services?q=clean&limit=5", nil)},
+		"list-catalog-services": {attack: path("/api/v1/catalog/services?category_id=%s", aCategory), own: fixed("/api/v1/catalog/services?q=clean&limit=5", nil)},
 		"create-catalog-service": {attack: func(e *env) call {
-			return call{path: "/api/v1/catalog/services", body: map[string]any{"category_id": unknownInA(e), "name_zh": "x", "name_en": "x", "duration_minutes": 60}}
+			return call{path: "/api/v1/catalog/services", body: map[string]any{"category_id": e.A.CategoryID, "name_zh": "x", "name_en": "x", "duration_minutes": 60}}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services", body: map[string]any{"category_id": newCatalog(e, f, false).Category,
 				"name_zh": "深度保洁", "name_en": "Deep cleaning", "duration_minutes": 240}}
 		}},
-		"get-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"get-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s", aService), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, true).Service.String()}
 		}},
-		"update-catalog-service": {object: true, attack: withBody("/api/v1/catalog/services/%s", unknownInA, servicePatch), own: func(e *env, f *fixture) call {
+		"update-catalog-service": {object: true, attack: withBody("/api/v1/catalog/services/%s", aService, servicePatch), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, false).Service.String(), body: servicePatch}
 		}},
-		"delete-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"delete-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s", aService), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, false).Service.String()}
 		}},
-		"publish-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s/publish", unknownInA), own: func(e *env, f *fixture) call {
+		"publish-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s/publish", aService), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, false).Service.String() + "/publish"}
 		}},
-		"unpublish-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s/unpublish", unknownInA), own: func(e *env, f *fixture) call {
+		"unpublish-catalog-service": {object: true, attack: path("/api/v1/catalog/services/%s/unpublish", aService), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, true).Service.String() + "/unpublish"}
 		}},
 
 		// console: packages and add-ons
-		"create-catalog-package": {object: true, attack: withBody("/api/v1/catalog/services/%s/packages", unknownInA,
+		"create-catalog-package": {object: true, attack: withBody("/api/v1/catalog/services/%s/packages", aService,
 			map[string]any{"name_zh": "x", "name_en": "x", "duration_minutes": 60, "list_price": 100}), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, false).Service.String() + "/packages",
 				body: map[string]any{"name_zh": "三居室", "name_en": "Three rooms", "duration_minutes": 300, "list_price": 49900, "floor_price": 45000, "ceiling_price": 55000}}
 		}},
-		"get-catalog-package": {object: true, attack: path("/api/v1/catalog/packages/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"get-catalog-package": {object: true, attack: path("/api/v1/catalog/packages/%s", aPackage), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/packages/" + newCatalog(e, f, false).Package.String()}
 		}},
-		"update-catalog-package": {object: true, attack: withBody("/api/v1/catalog/packages/%s", unknownInA, packagePatch), own: func(e *env, f *fixture) call {
+		"update-catalog-package": {object: true, attack: withBody("/api/v1/catalog/packages/%s", aPackage, packagePatch), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/packages/" + newCatalog(e, f, false).Package.String(), body: packagePatch}
 		}},
-		"delete-catalog-package": {object: true, attack: path("/api/v1/catalog/packages/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"delete-catalog-package": {object: true, attack: path("/api/v1/catalog/packages/%s", aPackage), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/packages/" + newCatalog(e, f, false).Package.String()}
 		}},
-		"create-catalog-add-on": {object: true, attack: withBody("/api/v1/catalog/services/%s/add-ons", unknownInA,
+		"create-catalog-add-on": {object: true, attack: withBody("/api/v1/catalog/services/%s/add-ons", aService,
 			map[string]any{"name_zh": "x", "name_en": "x", "duration_minutes": 10, "price": 100}), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/services/" + newCatalog(e, f, false).Service.String() + "/add-ons",
 				body: map[string]any{"name_zh": "冰箱清洁", "name_en": "Fridge", "duration_minutes": 45, "price": 8000}}
 		}},
-		"update-catalog-add-on": {object: true, attack: withBody("/api/v1/catalog/add-ons/%s", unknownInA, addOnPatch), own: func(e *env, f *fixture) call {
+		"update-catalog-add-on": {object: true, attack: withBody("/api/v1/catalog/add-ons/%s", aAddOn, addOnPatch), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/add-ons/" + newCatalog(e, f, false).AddOn.String(), body: addOnPatch}
 		}},
-		"delete-catalog-add-on": {object: true, attack: path("/api/v1/catalog/add-ons/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"delete-catalog-add-on": {object: true, attack: path("/api/v1/catalog/add-ons/%s", aAddOn), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/add-ons/" + newCatalog(e, f, false).AddOn.String()}
 		}},
 
-		// store overrides: aimed at A's real stores (B's own package in the attack)
+		// store overrides: aimed at A's real store and its real override
 		"list-store-prices": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/catalog/stores/" + e.A.FrStoreID.String() + "/prices"}
+			return call{path: "/api/v1/catalog/stores/" + e.A.PriceStoreID.String() + "/prices"}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/catalog/stores/" + f.FrStoreID.String() + "/prices"}
 		}},
 		"set-store-price": {object: true, attack: func(e *env) call {
-			pkg := newCatalog(e, e.B, true).Package
-			return call{path: "/api/v1/catalog/stores/" + e.A.FrStoreID.String() + "/prices/" + pkg.String(), body: map[string]any{"price": 9000}}
+			return call{path: "/api/v1/catalog/stores/" + e.A.PriceStoreID.String() + "/prices/" + e.A.PackageID.String(), body: map[string]any{"price": 9000}}
 		}, own: func(e *env, f *fixture) call {
 			pkg := newCatalog(e, f, true).Package
 			return call{path: "/api/v1/catalog/stores/" + f.FrStoreID.String() + "/prices/" + pkg.String(), body: map[string]any{"price": 9000}}
 		}},
 		"delete-store-price": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/catalog/stores/" + e.A.StoreID.String() + "/prices/" + newCatalog(e, e.B, true).Package.String()}
+			return call{path: "/api/v1/catalog/stores/" + e.A.PriceStoreID.String() + "/prices/" + e.A.PackageID.String()}
 		}, own: func(e *env, f *fixture) call {
 			pkg := newCatalog(e, f, true).Package
 			price := int64(9500)
@@ -173,17 +175,17 @@ func catalogProbes() map[string]probe {
 
 		// storefront (public, tenant from the Host)
 		"storefront-catalog-categories": {own: fixed("/api/v1/storefront/catalog/categories", nil)},
-		"storefront-catalog-services": {attack: path("/api/v1/storefront/catalog/services?category_id=%s", unknownInA), own: func(e *env, f *fixture) call {
+		"storefront-catalog-services": {attack: path("/api/v1/storefront/catalog/services?category_id=%s", aCategory), own: func(e *env, f *fixture) call {
 			newCatalog(e, f, true)
 			return call{path: fmt.Sprintf("/api/v1/storefront/catalog/services?lng=%v&lat=%v&max_price=50000", inTerritory.Lng, inTerritory.Lat)}
 		}},
-		"storefront-catalog-service": {object: true, attack: path("/api/v1/storefront/catalog/services/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"storefront-catalog-service": {object: true, attack: path("/api/v1/storefront/catalog/services/%s", aService), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/storefront/catalog/services/" + newCatalog(e, f, true).Service.String()}
 		}},
 
 		// quotes
 		"storefront-quote": {attack: func(e *env) call {
-			return call{path: "/api/v1/storefront/quotes", body: quoteBody(unknownInA(e), unknownInA(e))}
+			return call{path: "/api/v1/storefront/quotes", body: quoteBody(e.A.PackageID, e.A.AddOnID)}
 		}, own: func(e *env, f *fixture) call {
 			o := newCatalog(e, f, true)
 			return call{path: "/api/v1/storefront/quotes", body: quoteBody(o.Package, o.AddOn)}
@@ -197,7 +199,7 @@ func catalogProbes() map[string]probe {
 			o := newCatalog(e, f, true)
 			return call{path: "/api/v1/quotes", body: quoteBody(o.Package, o.AddOn)}
 		}},
-		"get-quote": {object: true, attack: path("/api/v1/quotes/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"get-quote": {object: true, attack: path("/api/v1/quotes/%s", aQuote), own: func(e *env, f *fixture) call {
 			o := newCatalog(e, f, true)
 			q, err := e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: o.Package, Location: inTerritory, Start: time.Now().Add(48 * time.Hour)})
 			require.NoError(e.t, err)
@@ -207,15 +209,15 @@ func catalogProbes() map[string]probe {
 		// pricing rules, holidays, travel
 		"list-pricing-rules":  {own: fixed("/api/v1/pricing/rules", nil)},
 		"create-pricing-rule": {own: fixed("/api/v1/pricing/rules", rule)},
-		"update-pricing-rule": {object: true, attack: withBody("/api/v1/pricing/rules/%s", unknownInA, rule), own: func(e *env, f *fixture) call {
+		"update-pricing-rule": {object: true, attack: withBody("/api/v1/pricing/rules/%s", aRule, rule), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/pricing/rules/" + newRule(e, f).String(), body: rule}
 		}},
-		"delete-pricing-rule": {object: true, attack: path("/api/v1/pricing/rules/%s", unknownInA), own: func(e *env, f *fixture) call {
+		"delete-pricing-rule": {object: true, attack: path("/api/v1/pricing/rules/%s", aRule), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/pricing/rules/" + newRule(e, f).String()}
 		}},
 		"list-holidays": {own: fixed("/api/v1/pricing/holidays?from=2026-01-01&to=2027-12-31", nil)},
 		"set-holiday":   {own: fixed("/api/v1/pricing/holidays/2026-10-01", map[string]any{"name": "国庆节"})},
-		"delete-holiday": {own: func(e *env, f *fixture) call {
+		"delete-holiday": {object: true, attack: func(e *env) call { return call{path: "/api/v1/pricing/holidays/" + e.A.Holiday} }, own: func(e *env, f *fixture) call {
 			day := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(holidaySeq.Add(1)))
 			require.NoError(e.t, e.app.Pricing.SetHoliday(hqContext(f), day, "店庆"))
 			return call{path: "/api/v1/pricing/holidays/" + day.Format(time.DateOnly)}

@@ -18,7 +18,7 @@ import (
 
 // staffProbe helpers act as the tenant's operator through the services, so probes can make
 // the objects their calls need. Attacks never create anything in tenant A (the walk proves A
-// unchanged); they aim at A's existing identifiers, which B must not reach either way.
+// unchanged); they aim at A's real roster objects, which the fixture made (env_catalog_test.go).
 
 func sysCtx(f *fixture) context.Context {
 	return auth.WithPrincipal(tenant.WithTenant(context.Background(), &f.Tenant), &auth.Principal{Kind: auth.Operator, Scope: auth.ScopeTenant})
@@ -97,7 +97,7 @@ func probeService(e *env, f *fixture) uuid.UUID {
 
 // staffProbes covers the staff roster operations.
 func staffProbes() map[string]probe {
-	aStaff := func(e *env) string { return "/api/v1/staff/" + e.A.UserIDs["staff"].String() } // A's identifier; B sees no such profile
+	aStaff := func(e *env) string { return "/api/v1/staff/" + e.A.StaffID.String() } // A's staff user's real profile
 	mine := func(path string, body func(e *env, f *fixture) any) func(e *env, f *fixture) call {
 		return func(e *env, f *fixture) call {
 			probeProfile(e, f, f.UserIDs["staff"])
@@ -118,24 +118,24 @@ func staffProbes() map[string]probe {
 			return call{path: "/api/v1/staff-levels", body: map[string]any{"code": "l" + hex8(), "name_zh": "新级", "name_en": "New", "rank": int(*n.(*int32))}}
 		}},
 		"update-staff-level": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/staff-levels/" + e.A.FranchiseeID.String(), body: map[string]any{"name_en": "pwned"}}
+			return call{path: "/api/v1/staff-levels/" + e.A.StaffLevelID.String(), body: map[string]any{"name_en": "pwned"}}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/staff-levels/" + probeLevel(e, f).String(), body: map[string]any{"name_en": "Renamed"}}
 		}},
 		"delete-staff-level": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/staff-levels/" + e.A.FranchiseeID.String()}
+			return call{path: "/api/v1/staff-levels/" + e.A.StaffLevelID.String()}
 		}, own: func(e *env, f *fixture) call { return call{path: "/api/v1/staff-levels/" + probeLevel(e, f).String()} }},
 		"list-certificate-types": {own: func(e *env, f *fixture) call { return call{path: "/api/v1/certificate-types"} }},
 		"create-certificate-type": {own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/certificate-types", body: map[string]any{"code": "c" + hex8(), "name_zh": "证", "name_en": "Cert"}}
 		}},
 		"update-certificate-type": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/certificate-types/pc_" + e.A.Tenant.Slug, body: map[string]any{"mandatory": true}}
+			return call{path: "/api/v1/certificate-types/" + e.A.CertType, body: map[string]any{"mandatory": true}}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/certificate-types/" + probeCertType(e, f), body: map[string]any{"name_en": "Probe certificate"}}
 		}},
 		"delete-certificate-type": {object: true, attack: func(e *env) call {
-			return call{path: "/api/v1/certificate-types/pc_" + e.A.Tenant.Slug}
+			return call{path: "/api/v1/certificate-types/" + e.A.CertType}
 		}, own: func(e *env, f *fixture) call {
 			code := "d" + hex8()
 			_, err := e.app.Staff.CreateCertType(sysCtx(f), staff.CertType{Code: code, NameZh: "删", NameEn: "Delete me"})
@@ -144,10 +144,13 @@ func staffProbes() map[string]probe {
 		}},
 
 		// roster
-		"list-staff": {attack: func(e *env) call { return call{path: "/api/v1/staff?store_id=" + e.A.FrStoreID.String()} },
+		"list-staff": {attack: func(e *env) call {
+			return call{path: "/api/v1/staff?store_id=" + e.A.FrStoreID.String() + "&level_id=" + e.A.StaffLevelID.String() + "&skill=" + e.A.ServiceID.String()}
+		},
 			own: func(e *env, f *fixture) call { return call{path: "/api/v1/staff"} }},
 		"create-staff": {attack: func(e *env) call {
-			return call{path: "/api/v1/staff", body: map[string]any{"user_id": e.A.UserIDs["staff"], "store_id": e.A.FrStoreID, "badge_no": "SPY1", "display_name": "spy"}}
+			return call{path: "/api/v1/staff", body: map[string]any{"user_id": e.A.UserIDs["staff"], "store_id": e.A.FrStoreID, "level_id": e.A.StaffLevelID,
+				"badge_no": "SPY1", "display_name": "spy", "skills": []any{map[string]any{"service_id": e.A.ServiceID}}}}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/staff", body: map[string]any{"user_id": probeUser(e, f), "store_id": f.FrStoreID, "badge_no": "N" + hex8(), "display_name": "New staff",
 				"hours": []map[string]any{{"weekday": 1, "start": "08:00", "end": "18:00"}}}}
@@ -166,7 +169,9 @@ func staffProbes() map[string]probe {
 			own: func(e *env, f *fixture) call {
 				return call{path: "/api/v1/staff/" + probeNewProfile(e, f).String() + "/status", body: map[string]any{"status": "suspended", "reason": "probe"}}
 			}},
-		"set-staff-skills": {object: true, attack: func(e *env) call { return call{path: aStaff(e) + "/skills", body: map[string]any{"skills": []any{}}} },
+		"set-staff-skills": {object: true, attack: func(e *env) call {
+			return call{path: aStaff(e) + "/skills", body: map[string]any{"skills": []any{map[string]any{"service_id": e.A.ServiceID}}}}
+		},
 			own: func(e *env, f *fixture) call {
 				return call{path: "/api/v1/staff/" + probeNewProfile(e, f).String() + "/skills", body: map[string]any{"skills": []any{map[string]any{"service_id": probeService(e, f)}}}}
 			}},
@@ -186,7 +191,7 @@ func staffProbes() map[string]probe {
 				body: map[string]any{"kind": "extra", "start": "2030-01-06T08:00:00+08:00", "end": "2030-01-06T12:00:00+08:00", "note": "Sunday shift"}}
 		}},
 		"delete-staff-exception": {object: true, attack: func(e *env) call {
-			return call{path: aStaff(e) + "/exceptions/" + e.A.StoreID.String()}
+			return call{path: aStaff(e) + "/exceptions/" + e.A.ExceptionID.String()}
 		}, own: func(e *env, f *fixture) call {
 			id := probeProfile(e, f, f.UserIDs["staff"])
 			return call{path: fmt.Sprintf("/api/v1/staff/%s/exceptions/%s", id, probeException(e, f, id))}
@@ -196,19 +201,19 @@ func staffProbes() map[string]probe {
 				return call{path: "/api/v1/staff/" + probeProfile(e, f, f.UserIDs["staff"]).String() + "/certificates"}
 			}},
 		"add-staff-certificate": {object: true, attack: func(e *env) call {
-			return call{path: aStaff(e) + "/certificates", body: map[string]any{"type": "pc_" + e.A.Tenant.Slug}}
+			return call{path: aStaff(e) + "/certificates", body: map[string]any{"type": e.A.CertType}}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/staff/" + probeProfile(e, f, f.UserIDs["staff"]).String() + "/certificates",
 				body: map[string]any{"type": probeCertType(e, f), "number": "110101199001011234", "expires_on": "2035-12-31"}}
 		}},
 		"review-staff-certificate": {object: true, attack: func(e *env) call {
-			return call{path: aStaff(e) + "/certificates/" + e.A.StoreID.String() + "/review", body: map[string]any{"decision": "approve"}}
+			return call{path: aStaff(e) + "/certificates/" + e.A.CertificateID.String() + "/review", body: map[string]any{"decision": "approve"}}
 		}, own: func(e *env, f *fixture) call {
 			id := probeProfile(e, f, f.UserIDs["staff"])
 			return call{path: fmt.Sprintf("/api/v1/staff/%s/certificates/%s/review", id, probeCert(e, f, id)), body: map[string]any{"decision": "approve"}}
 		}},
 		"find-eligible-staff": {attack: func(e *env) call {
-			return call{path: "/api/v1/staff-eligibility" + window + "&service_id=" + e.A.FrStoreID.String()}
+			return call{path: "/api/v1/staff-eligibility" + window + "&service_id=" + e.A.ServiceID.String() + "&store_id=" + e.A.FrStoreID.String()}
 		}, own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/staff-eligibility" + window + "&service_id=" + probeService(e, f).String()}
 		}},

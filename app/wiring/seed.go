@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -78,6 +79,10 @@ func SeedDemo(ctx context.Context, a *App, out io.Writer) error {
 		fmt.Fprintf(out, "Demo tenant %-8s http://%s.%s  owner %s / %s\n", d.slug, d.slug, a.Cfg.BaseDomain, d.owner, DemoPassword)
 		for _, s := range d.staff {
 			fmt.Fprintf(out, "    %-17s %s / %s\n", s.role, s.email, DemoPassword)
+		}
+		if r, ok := demoRosters[d.slug]; ok {
+			fmt.Fprintf(out, "    %-17s %d more staff sign in as {badge}@%s.demo, e.g. %s-%s-002@%s.demo\n", "roster", len(r.members)-1, d.slug,
+				strings.ToLower(r.badgePrefix), strings.ToLower(strings.TrimPrefix(d.stores[0].code, "SH-")), d.slug)
 		}
 	}
 	return nil
