@@ -37,6 +37,11 @@ var wantMatrix = map[string][]string{
 	"pricing:read":      {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "finance", "support"},
 	"pricing:write":     {"owner", "hq_admin"},
 	"quotes:create":     {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
+	"orders:read":       {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "finance", "support"},
+	"orders:create":     {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
+	"orders:manage":     {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher", "support"},
+	"orders:dispatch":   {"owner", "hq_admin", "franchisee_owner", "store_manager", "dispatcher"},
+	"visits:self":       {"staff"},
 }
 
 func TestPublishedMatrix(t *testing.T) {

@@ -1,0 +1,117 @@
+-- +goose Up
+-- Booking core: per-tenant booking settings, per-store dispatch settings, orders, their event
+-- history and staff assignments. The booking engineer extends this file (idempotency keys,
+-- order numbers, recurring series, completion reports); the columns below are the contract
+-- that availability and dispatch rely on.
+
+-- One row per tenant (absent: the defaults below). The key is (tenant_id, singleton) because
+-- every tenant table's key leads with tenant_id and has a second column (Citus co-location).
+create table booking_settings (
+  tenant_id               uuid not null references tenants (id),
+  singleton               boolean not null default true check (singleton),
+  slot_minutes            int  not null default 30 check (slot_minutes in (5, 10, 15, 20, 30, 60)),
+  travel_kmh              int  not null default 20 check (travel_kmh between 1 and 200),
+  buffer_minutes          int  not null default 15 check (buffer_minutes between 0 and 240),
+  payment_mode            text not null default 'pay_after' check (payment_mode in ('prepay', 'deposit', 'pay_after')),
+  free_cancel_hours       int  not null default 24 check (free_cancel_hours between 0 and 720),
+  cancel_fee_bp           int  not null default 2000 check (cancel_fee_bp between 0 and 10000),
+  auto_accept_hours       int  not null default 48 check (auto_accept_hours between 1 and 720),
+  accept_timeout_minutes  int  not null default 10 check (accept_timeout_minutes between 1 and 1440),
+  auto_review_days        int  check (auto_review_days is null or auto_review_days between 1 and 90),
+  updated_at              timestamptz not null default now(),
+  primary key (tenant_id, singleton)
+);
+select doorstep_tenant_table('booking_settings');
+
+create table store_dispatch_settings (
+  tenant_id   uuid not null references tenants (id),
+  store_id    uuid not null,
+  mode        text not null default 'manual' check (mode in ('manual', 'pool', 'auto')),
+  pool_size   int  not null default 5 check (pool_size between 1 and 100),
+  updated_at  timestamptz not null default now(),
+  primary key (tenant_id, store_id),
+  constraint store_dispatch_settings_store_fk foreign key (tenant_id, store_id) references stores (tenant_id, id) on delete cascade
+);
+select doorstep_tenant_table('store_dispatch_settings');
+
+create table orders (
+  tenant_id           uuid not null references tenants (id),
+  id                  uuid not null,
+  number              text not null,
+  customer_id         uuid not null,
+  store_id            uuid not null,
+  service_id          uuid not null,
+  package_id          uuid not null,
+  quote_id            uuid not null,
+  status              text not null check (status in ('pending_payment', 'confirmed', 'assigned', 'accepted', 'on_the_way',
+                        'arrived', 'in_service', 'awaiting_acceptance', 'completed', 'closed', 'rework', 'cancelled', 'no_show')),
+  starts_at           timestamptz not null,
+  ends_at             timestamptz not null,
+  location            geography(point, 4326) not null,
+  address             text not null check (length(address) between 1 and 500),
+  preferred_staff_id  uuid,
+  total               bigint not null check (total >= 0),
+  currency            text not null check (currency ~ '^[A-Z]{3}$'),
+  created_by          text not null,
+  created_at          timestamptz not null default now(),
+  updated_at          timestamptz not null default now(),
+  primary key (tenant_id, id),
+  constraint orders_number_key unique (tenant_id, number),
+  constraint orders_quote_key unique (tenant_id, quote_id),
+  constraint orders_time check (starts_at < ends_at),
+  constraint orders_customer_fk foreign key (tenant_id, customer_id) references customers (tenant_id, id),
+  constraint orders_store_fk foreign key (tenant_id, store_id) references stores (tenant_id, id),
+  constraint orders_service_fk foreign key (tenant_id, service_id) references catalog_services (tenant_id, id),
+  constraint orders_quote_fk foreign key (tenant_id, quote_id) references quotes (tenant_id, id)
+);
+create index orders_store_time_idx on orders (tenant_id, store_id, starts_at);
+create index orders_customer_idx on orders (tenant_id, customer_id, starts_at desc);
+create index orders_status_idx on orders (tenant_id, status, starts_at);
+select doorstep_tenant_table('orders');
+
+-- Every transition of an order, with who, when, from, to, why and where.
+create table order_events (
+  tenant_id    uuid not null references tenants (id),
+  id           uuid not null,
+  order_id     uuid not null,
+  action       text not null,
+  from_status  text,
+  to_status    text not null,
+  actor        text not null, -- auth subject ("user:<id>", "customer:<id>") or "system"
+  reason       text not null default '' check (length(reason) <= 1000),
+  location     geography(point, 4326),
+  data         jsonb not null default '{}',
+  at           timestamptz not null default now(),
+  primary key (tenant_id, id),
+  constraint order_events_order_fk foreign key (tenant_id, order_id) references orders (tenant_id, id) on delete cascade
+);
+create index order_events_order_idx on order_events (tenant_id, order_id, at);
+select doorstep_tenant_table('order_events');
+
+-- A staff member's hold on an order's visit. "during" covers the visit plus the travel buffer
+-- before it; no staff member can hold two active assignments whose windows overlap.
+create table assignments (
+  tenant_id   uuid not null references tenants (id),
+  id          uuid not null,
+  order_id    uuid not null,
+  staff_id    uuid not null,
+  during      tstzrange not null check (not isempty(during) and not lower_inf(during) and not upper_inf(during)),
+  status      text not null default 'active' check (status in ('active', 'released', 'done')),
+  created_by  text not null,
+  created_at  timestamptz not null default now(),
+  released_at timestamptz,
+  primary key (tenant_id, id),
+  constraint assignments_order_fk foreign key (tenant_id, order_id) references orders (tenant_id, id) on delete cascade,
+  constraint assignments_staff_fk foreign key (tenant_id, staff_id) references staff (tenant_id, id),
+  constraint assignments_no_overlap exclude using gist (tenant_id with =, staff_id with =, during with &&) where (status = 'active')
+);
+create unique index assignments_one_active_per_order on assignments (tenant_id, order_id) where status = 'active';
+create index assignments_staff_idx on assignments (tenant_id, staff_id, lower(during)) where status = 'active';
+select doorstep_tenant_table('assignments');
+
+-- +goose Down
+drop table assignments;
+drop table order_events;
+drop table orders;
+drop table store_dispatch_settings;
+drop table booking_settings;
