@@ -55,7 +55,7 @@ func TestPublishedMatrix(t *testing.T) {
 		require.NotEmpty(t, p.DescriptionZH)
 		require.True(t, KnownPermission(p.Name))
 	}
-	require.False(t, KnownPermission("orders:read"))
+	require.False(t, KnownPermission("spaceships:read"))
 	require.False(t, KnownPermission(""))
 
 	var names []string
