@@ -165,6 +165,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	auditapi.Register(api, a.Audit)
 	a.wireStaff(api)
 	a.wireCatalog(api)
+	a.wireAvailability(api)
+	a.wireBooking(api)
+	a.wireInbox(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

@@ -30,6 +30,9 @@ func (a *App) NewWorker() (*Worker, error) {
 	notify.NewHandler(a.Sender).Register(w.Mux)
 	jobs.NewOutboxCleanup(a.DB, clock.System{}, a.Log).Register(w.Mux)
 	w.staffTasks(w.Mux)
+	w.availTasks(w.Mux)
+	w.bookingTasks(w.Mux)
+	w.inboxTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -79,5 +82,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic}
 }
