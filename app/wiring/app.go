@@ -21,6 +21,7 @@ import (
 	"doorstep/app/audit/auditapi"
 	"doorstep/app/audit/auditdb"
 	"doorstep/app/auth"
+	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
 	"doorstep/app/identity"
 	"doorstep/app/identity/identityapi"
@@ -67,6 +68,8 @@ type App struct {
 	Server    *server.Server
 	Sender    notify.Sender
 	JobMetric *jobs.Metrics
+
+	Availability *slots.Service // bookable slots (app/booking/slots)
 
 	closers []func()
 }
