@@ -129,16 +129,18 @@ func (p Params) starts(s Schedule) (allowed, blocked []span) {
 	// Working ranges on every local day touching the range (plus a day each side, so that a
 	// range crossing midnight in another zone is not missed).
 	if len(s.Hours) > 0 {
+		var byDay [7][]WeeklyHours
+		for _, h := range s.Hours {
+			if h.Weekday >= time.Sunday && h.Weekday <= time.Saturday {
+				byDay[h.Weekday] = append(byDay[h.Weekday], h)
+			}
+		}
 		y, m, dd := p.From.In(zone).Date()
 		day := time.Date(y, m, dd-1, 0, 0, 0, 0, zone)
 		end := p.To.Add(24 * time.Hour)
 		for day.Before(end) {
 			y, m, dd := day.Date()
-			wd := day.Weekday()
-			for _, h := range s.Hours {
-				if h.Weekday != wd {
-					continue
-				}
+			for _, h := range byDay[day.Weekday()] {
 				a := time.Date(y, m, dd, 0, h.StartMin, 0, 0, zone)
 				b := time.Date(y, m, dd, 0, h.EndMin, 0, 0, zone).Add(-d)
 				if !b.Before(a) {

@@ -5,6 +5,7 @@ package slotsdb
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -109,26 +110,6 @@ type candidateRow struct {
 	CertsUntil int
 }
 
-type hoursRow struct {
-	StaffID          uuid.UUID
-	Weekday          int
-	StartMin, EndMin int
-}
-
-type exceptionRow struct {
-	StaffID uuid.UUID
-	Kind    string
-	Lo, Hi  time.Time
-}
-
-type jobRow struct {
-	StaffID   uuid.UUID
-	Lo, Hi    time.Time
-	StartsAt  time.Time
-	EndsAt    time.Time
-	DistanceM float64
-}
-
 // Schedules runs three queries: the candidates, their hours and exceptions, their
 // assignments in the window with each order's distance from the address.
 func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.Schedule, error) {
@@ -163,44 +144,87 @@ func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.S
 	}
 	args["ids"] = "{" + strings.Join(ids, ",") + "}"
 
-	// Hours and exceptions in one round trip: exceptions carry their range, hours their minutes.
-	var hours []hoursRow
-	if err := db.Raw(`select staff_id, weekday, start_min, end_min from staff_hours
-		where tenant_id = @t and staff_id = any(cast(@ids as uuid[]))`, args).Scan(&hours).Error; err != nil {
+	// gorm's reflective Scan costs more than the queries at a few thousand rows; these loops
+	// scan by hand.
+	rows, err := db.Raw(`select staff_id, weekday, start_min, end_min from staff_hours
+		where tenant_id = @t and staff_id = any(cast(@ids as uuid[]))`, args).Rows()
+	if err != nil {
 		return nil, dbx.Err(err)
 	}
-	for _, h := range hours {
-		i := idx[h.StaffID]
-		out[i].Hours = append(out[i].Hours, slots.WeeklyHours{Weekday: time.Weekday(h.Weekday), StartMin: h.StartMin, EndMin: h.EndMin})
-	}
-	var exc []exceptionRow
-	if err := db.Raw(`select staff_id, kind, lower(during) as lo, upper(during) as hi from staff_exceptions
-		where tenant_id = @t and staff_id = any(cast(@ids as uuid[]))
-		  and during && tstzrange(cast(@lo as timestamptz), cast(@hi as timestamptz))`, args).Scan(&exc).Error; err != nil {
-		return nil, dbx.Err(err)
-	}
-	for _, x := range exc {
-		i := idx[x.StaffID]
-		w := slots.Window{Start: x.Lo, End: x.Hi}
-		if x.Kind == "extra" {
-			out[i].Extra = append(out[i].Extra, w)
-		} else {
-			out[i].Leave = append(out[i].Leave, w)
+	err = scanEach(rows, func() error {
+		var id uuid.UUID
+		var h slots.WeeklyHours
+		if err := rows.Scan(&id, &h.Weekday, &h.StartMin, &h.EndMin); err != nil {
+			return err
 		}
+		if i, ok := idx[id]; ok {
+			out[i].Hours = append(out[i].Hours, h)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	var jobs []jobRow
-	if err := db.Raw(`select a.staff_id, lower(a.during) as lo, upper(a.during) as hi, o.starts_at, o.ends_at,
-		  st_distance(o.location, cast(st_setsrid(st_makepoint(cast(@lng as float8), cast(@lat as float8)), 4326) as geography)) as distance_m
+
+	rows, err = db.Raw(`select staff_id, kind = 'extra', lower(during), upper(during) from staff_exceptions
+		where tenant_id = @t and staff_id = any(cast(@ids as uuid[]))
+		  and during && tstzrange(cast(@lo as timestamptz), cast(@hi as timestamptz))`, args).Rows()
+	if err != nil {
+		return nil, dbx.Err(err)
+	}
+	err = scanEach(rows, func() error {
+		var id uuid.UUID
+		var extra bool
+		var w slots.Window
+		if err := rows.Scan(&id, &extra, &w.Start, &w.End); err != nil {
+			return err
+		}
+		if i, ok := idx[id]; ok {
+			if extra {
+				out[i].Extra = append(out[i].Extra, w)
+			} else {
+				out[i].Leave = append(out[i].Leave, w)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	rows, err = db.Raw(`select a.staff_id, lower(a.during), upper(a.during), o.starts_at, o.ends_at,
+		  st_distance(o.location, cast(st_setsrid(st_makepoint(cast(@lng as float8), cast(@lat as float8)), 4326) as geography))
 		from assignments a
 		join orders o on o.tenant_id = a.tenant_id and o.id = a.order_id
 		where a.tenant_id = @t and a.status = 'active' and a.staff_id = any(cast(@ids as uuid[]))
-		  and a.during && tstzrange(cast(@lo as timestamptz), cast(@hi as timestamptz))`, args).Scan(&jobs).Error; err != nil {
+		  and a.during && tstzrange(cast(@lo as timestamptz), cast(@hi as timestamptz))`, args).Rows()
+	if err != nil {
 		return nil, dbx.Err(err)
 	}
-	for _, j := range jobs {
-		i := idx[j.StaffID]
-		out[i].Jobs = append(out[i].Jobs, slots.Job{Hold: slots.Window{Start: j.Lo, End: j.Hi},
-			Visit: slots.Window{Start: j.StartsAt, End: j.EndsAt}, DistanceM: j.DistanceM})
+	err = scanEach(rows, func() error {
+		var id uuid.UUID
+		var j slots.Job
+		if err := rows.Scan(&id, &j.Hold.Start, &j.Hold.End, &j.Visit.Start, &j.Visit.End, &j.DistanceM); err != nil {
+			return err
+		}
+		if i, ok := idx[id]; ok {
+			out[i].Jobs = append(out[i].Jobs, j)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// scanEach calls scan for every row and closes rows.
+func scanEach(rows *sql.Rows, scan func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := scan(); err != nil {
+			return dbx.Err(err)
+		}
+	}
+	return dbx.Err(rows.Err())
 }
