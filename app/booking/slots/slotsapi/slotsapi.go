@@ -19,13 +19,13 @@ import (
 
 // AvailabilityQuery is the operations' input (exported: huma ignores unexported embedded structs).
 type AvailabilityQuery struct {
-	PackageID string   `query:"package_id" required:"true" doc:"Service package (UUID)"`
+	PackageID string   `query:"package_id" required:"true" format:"uuid" doc:"Service package"`
 	AddOns    []string `query:"add_on" maxItems:"20" doc:"Add-on id (UUID); repeat the parameter for several, or for a quantity"`
 	Lng       float64  `query:"lng" required:"true" minimum:"-180" maximum:"180" doc:"Longitude of the visit's address"`
 	Lat       float64  `query:"lat" required:"true" minimum:"-90" maximum:"90" doc:"Latitude of the visit's address"`
 	From      string   `query:"from" maxLength:"40" doc:"YYYY-MM-DD (the day's start in the serving store's zone) or RFC 3339; default now"`
 	To        string   `query:"to" maxLength:"40" doc:"YYYY-MM-DD (inclusive) or RFC 3339 (exclusive); default from + 7 days; at most 31 days after from"`
-	StaffID   string   `query:"staff_id" doc:"Preferred staff member (UUID): each slot says whether they could serve it"`
+	StaffID   string   `query:"staff_id" format:"uuid" doc:"Preferred staff member: each slot says whether they could serve it"`
 }
 
 // SlotDTO is one bookable start.
