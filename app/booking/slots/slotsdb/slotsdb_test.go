@@ -63,6 +63,23 @@ func TestAvailabilityMatchesPerSlotQuery(t *testing.T) {
 		}
 	}
 	require.Positive(t, prefSlots)
+
+	// FreeStaff, as booking calls it: staff 1 holds a visit at 15:00 on day 1.
+	busy15 := w.day0.AddDate(0, 0, 1).Add(15 * time.Hour)
+	_, err = svc.FreeStaff(ctx, slots.Visit{PackageID: w.pkg, At: at, Start: busy15, StaffID: pref})
+	require.ErrorIs(t, err, slots.ErrSlotUnavailable)
+	f, err := svc.FreeStaff(ctx, slots.Visit{PackageID: w.pkg, At: at, Start: busy15})
+	require.NoError(t, err)
+	require.Len(t, f.Staff, got[busy15.Unix()])
+	require.Equal(t, busy15.Add(2*time.Hour), f.End)
+	for _, m := range f.Staff {
+		require.False(t, m.HoldStart.After(busy15))
+		require.NotEqual(t, pref, m.StaffID)
+	}
+	_, err = svc.FreeStaff(ctx, slots.Visit{PackageID: w.pkg, At: at, Start: busy15.Add(10 * time.Minute)})
+	require.Equal(t, errs.Invalid, errs.KindOf(err), "off the grid")
+	_, err = svc.FreeStaff(ctx, slots.Visit{PackageID: w.pkg, At: at, Start: time.Now().Add(-time.Hour).Truncate(time.Hour)})
+	require.Equal(t, errs.Invalid, errs.KindOf(err), "in the past")
 }
 
 func TestAvailabilityErrors(t *testing.T) {
