@@ -87,6 +87,11 @@ func TestAvailabilityAPI(t *testing.T) {
 		require.True(t, *s.Preferred)
 	}
 
+	// A repeated add-on counts twice.
+	e.do(http.MethodGet, q("&add_on="+f.AddOnID.String()+"&add_on="+f.AddOnID.String()), "", f.Host, nil).ok(&out)
+	require.Equal(t, 180, out.DurationMinutes)
+	require.Equal(t, halfHours("08:00", "15:00"), out.localStarts(zone))
+
 	// Staff booking on a customer's behalf sees the same.
 	var staffOut availabilityOut
 	e.do(http.MethodGet, "/api/v1/availability"+q("")[len("/api/v1/storefront/availability"):], f.Tokens["dispatcher"], "", nil).ok(&staffOut)

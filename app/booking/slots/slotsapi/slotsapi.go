@@ -20,7 +20,7 @@ import (
 // AvailabilityQuery is the operations' input (exported: huma ignores unexported embedded structs).
 type AvailabilityQuery struct {
 	PackageID string   `query:"package_id" required:"true" format:"uuid" doc:"Service package"`
-	AddOns    []string `query:"add_on" maxItems:"20" doc:"Add-on id (UUID); repeat the parameter for several, or for a quantity"`
+	AddOns    []string `query:"add_on,explode" maxItems:"20" doc:"Add-on id (UUID); repeat the parameter for several, or for a quantity"`
 	Lng       float64  `query:"lng" required:"true" minimum:"-180" maximum:"180" doc:"Longitude of the visit's address"`
 	Lat       float64  `query:"lat" required:"true" minimum:"-90" maximum:"90" doc:"Latitude of the visit's address"`
 	From      string   `query:"from" maxLength:"40" doc:"YYYY-MM-DD (the day's start in the serving store's zone) or RFC 3339; default now"`
