@@ -302,17 +302,14 @@ func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	if err := val.Err(); err != nil {
 		return Free{}, err
 	}
-	var grid []time.Time
-	var p Params
-	window := func(zone *time.Location) (time.Time, time.Time, error) {
-		return v.Start, v.Start.Add(time.Nanosecond), nil
-	}
+	// The range holding just this start: the grid has it only if it is a slot start.
+	window := func(*time.Location) (time.Time, time.Time, error) { return v.Start, v.Start.Add(time.Nanosecond), nil }
 	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, window)
 	if err != nil {
 		return Free{}, err
 	}
-	p = r.params(from, to, time.Time{}, uuid.Nil)
-	grid = p.Grid()
+	p := r.params(from, to, time.Time{}, uuid.Nil)
+	grid := p.Grid()
 	var bad errs.Validation
 	bad.Check(len(grid) == 1 && grid[0].Equal(v.Start), "start", fmt.Sprintf("not a slot start (every %d minutes from local midnight)", r.settings.SlotMinutes))
 	bad.Check(!v.Start.Before(now.Add(MinLead)), "start", fmt.Sprintf("at least %s ahead", MinLead))
