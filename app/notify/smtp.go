@@ -72,11 +72,11 @@ func (s *SMTPSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) e
 	}
 	m.Subject(subject)
 	m.SetDateWithValue(s.clk.Now())
-	if id, ok := asynq.GetTaskID(ctx); ok {
-		m.SetMessageIDWithValue(id + "." + tenantID.String() + "@" + s.domain())
-	} else {
-		m.SetMessageID()
+	id, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		id = uuid.NewString()
 	}
+	m.SetMessageIDWithValue(id + "." + tenantID.String() + "@" + s.domain())
 	m.SetGenHeader(mail.Header("Auto-Submitted"), "auto-generated")
 	m.SetBodyString(mail.TypeTextPlain, r.Body)
 	m.AddAlternativeString(mail.TypeTextHTML, emailHTML(r.Locale, subject, r.Body))
