@@ -209,7 +209,10 @@ func TestRouterRoutesByChannel(t *testing.T) {
 	t.Parallel()
 	var got []string
 	rec := func(name string) notify.Sender {
-		return senderFunc(func(_ context.Context, _ uuid.UUID, r notify.Rendered) error { got = append(got, name+":"+r.Channel); return nil })
+		return senderFunc(func(_ context.Context, _ uuid.UUID, r notify.Rendered) error {
+			got = append(got, name+":"+r.Channel)
+			return nil
+		})
 	}
 	r := notify.NewRouter(rec("fallback")).Route(notify.ChannelInbox, rec("inbox")).Route(notify.ChannelEmail, rec("smtp")).Route(notify.ChannelWebhook, nil)
 	for _, ch := range []string{notify.ChannelSMS, notify.ChannelEmail, notify.ChannelInApp, notify.ChannelWebhook} {
