@@ -75,8 +75,8 @@ type InboxPage struct {
 
 // InboxStore keeps inbox messages. Every method runs in the transaction of ctx.
 type InboxStore interface {
-	// Locales returns the recipient's own locale ("" when unset; stores have none) and the
-	// tenant's. A recipient that does not exist is an errs.NotFound.
+	// Locales returns the recipient's own locale ("" when unset; a store's is the tenant's,
+	// since its readers share it) and the tenant's. A recipient that does not exist is an errs.NotFound.
 	Locales(ctx context.Context, r Recipient) (own, tenant string, err error)
 	// Insert adds m unless a message with the same dedupe key exists; inserted says which.
 	Insert(ctx context.Context, m InboxMessage, dedupe string) (inserted bool, err error)
@@ -102,7 +102,7 @@ func NewInbox(db *dbx.DB, store InboxStore, clk clock.Clock) *Inbox {
 }
 
 // Send stores r in its recipient's inbox, rendered again in the recipient's own locale when
-// they chose one (else the message's, else the tenant's). The asynq task id (the outbox id)
+// they chose one (else the message's, else the tenant's; a store always reads the tenant's). The asynq task id (the outbox id)
 // is the dedupe key, so a redelivered task adds nothing. A recipient that is malformed or
 // does not exist never will, so it is not retried.
 func (in *Inbox) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error {

@@ -120,7 +120,7 @@ func TestInboxSendLocalesAndRecipients(t *testing.T) {
 		return w.inbox.Send(ctx, w.tenant, r)
 	}
 	require.NoError(t, send(w.user.String(), "en"), "a bare id is a user; no own locale: the message's")
-	require.NoError(t, send("store:"+w.store.String(), ""), "a store: the tenant's locale")
+	require.NoError(t, send("store:"+w.store.String(), "en"), "a store: the tenant's locale, whatever the message's")
 	require.NoError(t, send("customer:"+w.other.String(), ""), "no locale anywhere: the tenant's")
 
 	type row struct{ Kind, Title string }

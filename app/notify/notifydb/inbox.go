@@ -58,7 +58,7 @@ func (s *Inbox) Locales(ctx context.Context, r notify.Recipient) (own, tenant st
 	case notify.RecipientCustomer:
 		q = `select x.locale as own, t.locale as tenant from customers x join tenants t on t.id = x.tenant_id where x.id = ?`
 	case notify.RecipientStore:
-		q = `select '' as own, t.locale as tenant from stores x join tenants t on t.id = x.tenant_id where x.id = ?`
+		q = `select t.locale as own, t.locale as tenant from stores x join tenants t on t.id = x.tenant_id where x.id = ?`
 	default:
 		return "", "", fmt.Errorf("notifydb: recipient kind %q", r.Kind)
 	}
