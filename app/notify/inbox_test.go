@@ -221,3 +221,22 @@ func TestRouterRoutesByChannel(t *testing.T) {
 	require.Equal(t, []string{"fallback:sms", "smtp:email", "inbox:inapp", "fallback:webhook"}, got)
 	require.ErrorIs(t, notify.NewRouter(nil).Send(context.Background(), uuid.Nil, notify.Rendered{Message: notify.Message{Channel: "sms"}}), asynq.SkipRetry)
 }
+
+func TestEnqueueChecksInboxRecipient(t *testing.T) {
+	t.Parallel()
+	w := newInboxWorld(t)
+	ob := jobs.NewOutbox(w.d.Tx, clock.System{})
+	require.NoError(t, w.d.Tx.InTx(dbx.WithTenant(context.Background(), w.tenant), func(ctx context.Context) error {
+		for _, to := range []string{"pigeon:" + w.user.String(), "customer:nope", "store:", uuid.Nil.String()} {
+			err := notify.Enqueue(ctx, ob, arrivedMessage(to))
+			require.Equal(t, errs.Invalid, errs.KindOf(err), to)
+		}
+		for _, to := range []string{w.user.String(), "user:" + w.user.String(), "customer:" + w.customer.String(), "store:" + w.store.String()} {
+			require.NoError(t, notify.Enqueue(ctx, ob, arrivedMessage(to)), to)
+		}
+		return nil
+	}))
+	var n int
+	require.NoError(t, w.d.Owner.Raw("select count(*) from outbox").Scan(&n).Error)
+	require.Equal(t, 4, n)
+}
