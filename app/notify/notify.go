@@ -1,7 +1,7 @@
 // Package notify owns outgoing messages to people and systems: rendering message templates in
-// the recipient's language (zh-CN, en), the senders that deliver them (log, webhook), and the
-// notify:send task through which the rest of the application sends them after its transaction
-// commits.
+// the recipient's language (zh-CN, en), the senders that deliver them (log, webhook, SMTP
+// e-mail, the in-app inbox, and a router choosing among them by channel), and the notify:send
+// task through which the rest of the application sends them after its transaction commits.
 package notify
 
 import (
@@ -28,10 +28,13 @@ const (
 // Message is what a caller asks to send: a template and its parameters, for one recipient.
 type Message struct {
 	Channel  string            `json:"channel"`  // ChannelSMS, ChannelEmail, ChannelInApp or ChannelWebhook
-	To       string            `json:"to"`       // E.164 phone, e-mail address, user id or URL, by channel
+	To       string            `json:"to"`       // E.164 phone, e-mail address, in-app recipient (see ParseRecipient) or URL, by channel
 	Locale   string            `json:"locale"`   // LocaleZhCN or LocaleEn; others fall back to DefaultLocale
 	Template string            `json:"template"` // message id in the locale files, e.g. "login_code"
 	Params   map[string]string `json:"params,omitempty"`
+	// Data is machine-readable context kept with an in-app message and sent to a webhook,
+	// e.g. {"order_id": "…", "link": "/orders/…"}. Templates do not see it.
+	Data map[string]string `json:"data,omitempty"`
 }
 
 // Rendered is a message with its text filled in.

@@ -51,6 +51,10 @@ func validate(m Message) error {
 		v.Add("channel", "unknown channel")
 	}
 	v.Check(m.To != "", "to", "a recipient is required")
+	if m.Channel == ChannelInApp && m.To != "" {
+		_, err := ParseRecipient(m.To)
+		v.Check(err == nil, "to", "an in-app recipient is user:<id>, customer:<id> or store:<id>")
+	}
 	v.Check(m.Template != "", "template", "a template is required")
 	return v.Err()
 }

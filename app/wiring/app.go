@@ -67,6 +67,7 @@ type App struct {
 	Sessions  *scs.SessionManager
 	Server    *server.Server
 	Sender    notify.Sender
+	Inbox     *notify.Inbox
 	JobMetric *jobs.Metrics
 
 	Availability *slots.Service // bookable slots (app/booking/slots)
@@ -77,7 +78,7 @@ type App struct {
 // Options tune wiring for tests.
 type Options struct {
 	Identity *identity.Config // nil: identity.DefaultConfig()
-	Sender   notify.Sender    // nil: webhook when configured, else the log sender
+	Sender   notify.Sender    // nil: see App.senders; set: takes every channel but the in-app inbox
 }
 
 // New connects everything. The caller must Close the app.
@@ -135,13 +136,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.Tenants = tenant.NewService(a.DB, tstore, provisioner{a}, a.Audit, cfg.BaseDomain)
 	a.Resolver = tenant.NewResolver(tstore, cfg.BaseDomain, cfg.DevMode)
 
-	a.Sender = opt.Sender
-	if a.Sender == nil {
-		if cfg.WebhookURL != "" {
-			a.Sender = notify.NewWebhookSender(cfg.WebhookURL, cfg.WebhookSecret, nil, clk)
-		} else {
-			a.Sender = notify.NewLogSender(log)
-		}
+	if a.Sender, err = a.senders(opt.Sender, clk); err != nil {
+		return nil, err
 	}
 	a.JobMetric = jobs.NewMetrics(a.Registry)
 

@@ -25,6 +25,10 @@ type Config struct {
 	RelayInterval     time.Duration `env:"OUTBOX_RELAY_INTERVAL" envDefault:"1s" help:"how often the outbox relay sweeps"`
 	WebhookURL        string        `env:"WEBHOOK_URL" help:"notifications are POSTed here (HMAC-signed); empty: logged only"`
 	WebhookSecret     string        `env:"WEBHOOK_SECRET" help:"HMAC-SHA256 secret for WEBHOOK_URL"`
+	SMTPAddr          string        `env:"SMTP_ADDR" help:"e-mail notifications go to this SMTP server (host:port; 465 is implicit TLS, others STARTTLS when offered); empty: e-mail goes the webhook/log way"`
+	SMTPFrom          string        `env:"SMTP_FROM" help:"From address of e-mail notifications, e.g. Doorstep <no-reply@example.com>"`
+	SMTPUsername      string        `env:"SMTP_USERNAME" help:"SMTP AUTH PLAIN user; empty: no authentication"`
+	SMTPPassword      string        `env:"SMTP_PASSWORD" help:"SMTP AUTH PLAIN password"`
 	SessionTTL        time.Duration `env:"SESSION_TTL" envDefault:"12h" help:"web session lifetime"`
 	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:"," help:"proxy addresses whose X-Forwarded-For is believed"`
 	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" help:"largest accepted request body"`
@@ -63,6 +67,10 @@ func EnvHelp() string {
 		{"OUTBOX_RELAY_INTERVAL", "1s", "outbox relay sweep interval"},
 		{"WEBHOOK_URL", "", "notifications are POSTed here, HMAC-signed; empty: logged"},
 		{"WEBHOOK_SECRET", "", "HMAC-SHA256 secret for WEBHOOK_URL"},
+		{"SMTP_ADDR", "", "SMTP server host:port for e-mail (465: implicit TLS); empty: e-mail is logged/webhooked"},
+		{"SMTP_FROM", "", "From address of e-mail notifications"},
+		{"SMTP_USERNAME", "", "SMTP AUTH user; empty: no authentication"},
+		{"SMTP_PASSWORD", "", "SMTP AUTH password"},
 		{"SESSION_TTL", "12h", "web session lifetime"},
 		{"TRUSTED_PROXIES", "", "comma-separated proxies trusted for X-Forwarded-For"},
 		{"MAX_BODY_BYTES", "1048576", "largest accepted request body"},

@@ -64,6 +64,7 @@ func (e *env) seedObjects(f *fixture) {
 	x, err := e.app.Staff.AddException(ctx, f.StaffID, staff.NewException{Kind: staff.ExceptionLeave, Start: start, End: start.Add(48 * time.Hour), Note: "年假"})
 	require.NoError(t, err)
 	f.ExceptionID = x.ID
+	e.seedInbox(f)
 
 	for _, id := range []uuid.UUID{f.CategoryID, f.ServiceID, f.PackageID, f.AddOnID, f.RuleID, f.QuoteID, f.StaffID, f.StaffLevelID, f.CertificateID, f.ExceptionID} {
 		f.Secrets = append(f.Secrets, id.String())
