@@ -111,6 +111,9 @@ select doorstep_tenant_table('assignments');
 
 -- Booking engineer's extensions (issue 4, parts 2–4 and 8).
 
+-- How long after completion a customer may still ask for rework.
+alter table booking_settings add column rework_days int not null default 7 check (rework_days between 0 and 90);
+
 -- What the customer told us at booking, the money after the quote, check-in and acceptance.
 alter table orders
   add column contact_name         text not null default '' check (length(contact_name) <= 100),
