@@ -425,11 +425,14 @@ func (r *Repo) InsertAssignment(ctx context.Context, a booking.Assignment) error
 
 // MoveAssignment changes an active assignment's window.
 func (r *Repo) MoveAssignment(ctx context.Context, id uuid.UUID, from, to time.Time) error {
-	var staffID uuid.UUID
-	if err := r.conn(ctx).Raw(`select staff_id from assignments where id = ?`, id).Scan(&staffID).Error; err != nil {
+	var rows []struct{ StaffID uuid.UUID }
+	if err := r.conn(ctx).Raw(`select staff_id from assignments where id = ?`, id).Scan(&rows).Error; err != nil {
 		return dbx.Err(err)
 	}
-	return r.guarded(ctx, staffID, from, to, func(tx *gorm.DB) error {
+	if len(rows) == 0 {
+		return booking.ErrOrderNotFound
+	}
+	return r.guarded(ctx, rows[0].StaffID, from, to, func(tx *gorm.DB) error {
 		return tx.Exec(`update assignments set during = tstzrange(?, ?, '[)') where id = ?`, from, to, id).Error
 	})
 }
