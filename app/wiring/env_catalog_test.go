@@ -65,6 +65,7 @@ func (e *env) seedObjects(f *fixture) {
 	require.NoError(t, err)
 	f.ExceptionID = x.ID
 
+	e.seedBooking(f)
 	for _, id := range []uuid.UUID{f.CategoryID, f.ServiceID, f.PackageID, f.AddOnID, f.RuleID, f.QuoteID, f.StaffID, f.StaffLevelID, f.CertificateID, f.ExceptionID} {
 		f.Secrets = append(f.Secrets, id.String())
 	}

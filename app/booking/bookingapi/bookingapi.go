@@ -199,16 +199,16 @@ func (a api) getOrder(ctx context.Context, in *IDPath) (*httpx.Body[OrderDTO], e
 	return &httpx.Body[OrderDTO]{Body: toDetailDTO(d)}, nil
 }
 
-func (a api) events(ctx context.Context, in *IDPath) (*httpx.Body[[]EventDTO], error) {
+func (a api) events(ctx context.Context, in *IDPath) (*httpx.Body[[]OrderEventDTO], error) {
 	evs, err := a.svc.Events(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]EventDTO, 0, len(evs))
+	out := make([]OrderEventDTO, 0, len(evs))
 	for _, e := range evs {
 		out = append(out, toEventDTO(e))
 	}
-	return &httpx.Body[[]EventDTO]{Body: out}, nil
+	return &httpx.Body[[]OrderEventDTO]{Body: out}, nil
 }
 
 // detail re-reads the order after a change, so every change answers with the full view.
@@ -326,8 +326,8 @@ func (a api) start(ctx context.Context, in *IDPath) (*httpx.Body[OrderDTO], erro
 	return a.detail(ctx, o, err)
 }
 
-// ExtraInput is an extra item found on site.
-type ExtraInput struct {
+// OrderExtraInput is an extra item found on site.
+type OrderExtraInput struct {
 	Name  string `json:"name" minLength:"1" maxLength:"200"`
 	Price int64  `json:"price" minimum:"1" doc:"Minor units"`
 }
@@ -339,7 +339,7 @@ type CompleteInput struct {
 		Checklist []booking.CheckItem `json:"checklist,omitempty" maxItems:"100"`
 		Photos    []string            `json:"photos,omitempty" maxItems:"30"`
 		Notes     string              `json:"notes,omitempty" maxLength:"4000"`
-		Extras    []ExtraInput        `json:"extras,omitempty" maxItems:"20"`
+		Extras    []OrderExtraInput   `json:"extras,omitempty" maxItems:"20"`
 	}
 }
 
@@ -379,37 +379,37 @@ func (a api) assign(ctx context.Context, in *AssignInput) (*httpx.Body[OrderDTO]
 	return a.detail(ctx, o, err)
 }
 
-func (a api) getSettings(ctx context.Context, _ *httpx.Empty) (*httpx.Body[SettingsDTO], error) {
+func (a api) getSettings(ctx context.Context, _ *httpx.Empty) (*httpx.Body[BookingSettingsDTO], error) {
 	s, err := a.svc.Settings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[SettingsDTO]{Body: toSettingsDTO(s)}, nil
+	return &httpx.Body[BookingSettingsDTO]{Body: toSettingsDTO(s)}, nil
 }
 
-func (a api) setSettings(ctx context.Context, in *struct{ Body SettingsDTO }) (*httpx.Body[SettingsDTO], error) {
+func (a api) setSettings(ctx context.Context, in *struct{ Body BookingSettingsDTO }) (*httpx.Body[BookingSettingsDTO], error) {
 	s, err := a.svc.SetSettings(ctx, toSettings(in.Body))
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[SettingsDTO]{Body: toSettingsDTO(s)}, nil
+	return &httpx.Body[BookingSettingsDTO]{Body: toSettingsDTO(s)}, nil
 }
 
-func (a api) getDispatch(ctx context.Context, in *IDPath) (*httpx.Body[DispatchDTO], error) {
+func (a api) getDispatch(ctx context.Context, in *IDPath) (*httpx.Body[DispatchSettingsDTO], error) {
 	d, err := a.svc.DispatchSettings(ctx, in.ID)
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[DispatchDTO]{Body: DispatchDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
+	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
 }
 
 func (a api) setDispatch(ctx context.Context, in *struct {
 	IDPath
-	Body DispatchDTO
-}) (*httpx.Body[DispatchDTO], error) {
+	Body DispatchSettingsDTO
+}) (*httpx.Body[DispatchSettingsDTO], error) {
 	d, err := a.svc.SetDispatchSettings(ctx, booking.DispatchSettings{StoreID: in.ID, Mode: in.Body.Mode, PoolSize: in.Body.PoolSize})
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[DispatchDTO]{Body: DispatchDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
+	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
 }

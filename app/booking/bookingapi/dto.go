@@ -9,24 +9,24 @@ import (
 	"doorstep/app/kit/geo"
 )
 
-// StaffDTO is who is coming to the door (F4.3).
-type StaffDTO struct {
+// VisitStaffDTO is who is coming to the door (F4.3).
+type VisitStaffDTO struct {
 	ID          uuid.UUID `json:"id"`
 	DisplayName string    `json:"display_name"`
 	PhotoURL    string    `json:"photo_url,omitempty"`
 	BadgeNo     string    `json:"badge_no"`
 }
 
-// ExtraDTO is an extra item found on site.
-type ExtraDTO struct {
+// OrderExtraDTO is an extra item found on site.
+type OrderExtraDTO struct {
 	ID     uuid.UUID `json:"id"`
 	Name   string    `json:"name"`
 	Price  int64     `json:"price" doc:"Minor units"`
 	Status string    `json:"status" enum:"proposed,approved,declined"`
 }
 
-// ReportDTO is a completion report.
-type ReportDTO struct {
+// OrderReportDTO is a completion report.
+type OrderReportDTO struct {
 	ID          uuid.UUID           `json:"id"`
 	Checklist   []booking.CheckItem `json:"checklist"`
 	Photos      []string            `json:"photos"`
@@ -64,9 +64,9 @@ type OrderDTO struct {
 	AcceptanceCode   string               `json:"acceptance_code,omitempty" doc:"Shown to the customer only; they read it to the staff member to accept the work"`
 	AcceptedVia      string               `json:"accepted_via,omitempty"`
 	AcceptedAt       *time.Time           `json:"accepted_at,omitempty"`
-	Staff            *StaffDTO            `json:"staff,omitempty"`
-	Extras           []ExtraDTO           `json:"extras,omitempty"`
-	Reports          []ReportDTO          `json:"reports,omitempty"`
+	Staff            *VisitStaffDTO       `json:"staff,omitempty"`
+	Extras           []OrderExtraDTO      `json:"extras,omitempty"`
+	Reports          []OrderReportDTO     `json:"reports,omitempty"`
 	CreatedAt        time.Time            `json:"created_at"`
 }
 
@@ -90,19 +90,19 @@ func toDetailDTO(x booking.Detail) OrderDTO {
 	d := toOrderDTO(x.Order)
 	d.AcceptanceCode = x.AcceptanceCode
 	if x.Staff != nil {
-		d.Staff = &StaffDTO{ID: x.Staff.ID, DisplayName: x.Staff.DisplayName, PhotoURL: x.Staff.PhotoURL, BadgeNo: x.Staff.BadgeNo}
+		d.Staff = &VisitStaffDTO{ID: x.Staff.ID, DisplayName: x.Staff.DisplayName, PhotoURL: x.Staff.PhotoURL, BadgeNo: x.Staff.BadgeNo}
 	}
 	for _, e := range x.Extras {
-		d.Extras = append(d.Extras, ExtraDTO{ID: e.ID, Name: e.Name, Price: e.Price, Status: e.Status})
+		d.Extras = append(d.Extras, OrderExtraDTO{ID: e.ID, Name: e.Name, Price: e.Price, Status: e.Status})
 	}
 	for _, r := range x.Reports {
-		d.Reports = append(d.Reports, ReportDTO{ID: r.ID, Checklist: r.Checklist, Photos: r.Photos, Notes: r.Notes, SubmittedAt: r.SubmittedAt})
+		d.Reports = append(d.Reports, OrderReportDTO{ID: r.ID, Checklist: r.Checklist, Photos: r.Photos, Notes: r.Notes, SubmittedAt: r.SubmittedAt})
 	}
 	return d
 }
 
-// EventDTO is one row of an order's history.
-type EventDTO struct {
+// OrderEventDTO is one row of an order's history.
+type OrderEventDTO struct {
 	ID       uuid.UUID      `json:"id"`
 	Action   string         `json:"action"`
 	From     string         `json:"from,omitempty"`
@@ -114,8 +114,8 @@ type EventDTO struct {
 	At       time.Time      `json:"at"`
 }
 
-func toEventDTO(e booking.Event) EventDTO {
-	return EventDTO{ID: e.ID, Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor, Reason: e.Reason,
+func toEventDTO(e booking.Event) OrderEventDTO {
+	return OrderEventDTO{ID: e.ID, Action: e.Action, From: string(e.From), To: string(e.To), Actor: e.Actor, Reason: e.Reason,
 		Location: e.Location, Data: e.Data, At: e.At}
 }
 
@@ -147,8 +147,8 @@ func toNewOrder(in NewOrderInput) booking.NewOrder {
 	return n
 }
 
-// SettingsDTO are the tenant's booking rules.
-type SettingsDTO struct {
+// BookingSettingsDTO are the tenant's booking rules.
+type BookingSettingsDTO struct {
 	SlotMinutes          int    `json:"slot_minutes" doc:"5, 10, 15, 20, 30 or 60"`
 	TravelKmh            int    `json:"travel_kmh" minimum:"1" maximum:"200"`
 	BufferMinutes        int    `json:"buffer_minutes" minimum:"0" maximum:"240" doc:"Travel buffer held before every visit"`
@@ -161,20 +161,20 @@ type SettingsDTO struct {
 	ReworkDays           int    `json:"rework_days" minimum:"0" maximum:"90"`
 }
 
-func toSettingsDTO(s booking.Settings) SettingsDTO {
-	return SettingsDTO{SlotMinutes: s.SlotMinutes, TravelKmh: s.TravelKmh, BufferMinutes: s.BufferMinutes, PaymentMode: s.PaymentMode,
+func toSettingsDTO(s booking.Settings) BookingSettingsDTO {
+	return BookingSettingsDTO{SlotMinutes: s.SlotMinutes, TravelKmh: s.TravelKmh, BufferMinutes: s.BufferMinutes, PaymentMode: s.PaymentMode,
 		FreeCancelHours: s.FreeCancelHours, CancelFeeBP: s.CancelFeeBP, AutoAcceptHours: s.AutoAcceptHours,
 		AcceptTimeoutMinutes: s.AcceptTimeoutMinutes, AutoReviewDays: s.AutoReviewDays, ReworkDays: s.ReworkDays}
 }
 
-func toSettings(d SettingsDTO) booking.Settings {
+func toSettings(d BookingSettingsDTO) booking.Settings {
 	return booking.Settings{SlotMinutes: d.SlotMinutes, TravelKmh: d.TravelKmh, BufferMinutes: d.BufferMinutes, PaymentMode: d.PaymentMode,
 		FreeCancelHours: d.FreeCancelHours, CancelFeeBP: d.CancelFeeBP, AutoAcceptHours: d.AutoAcceptHours,
 		AcceptTimeoutMinutes: d.AcceptTimeoutMinutes, AutoReviewDays: d.AutoReviewDays, ReworkDays: d.ReworkDays}
 }
 
-// DispatchDTO is a store's dispatch mode.
-type DispatchDTO struct {
+// DispatchSettingsDTO is a store's dispatch mode.
+type DispatchSettingsDTO struct {
 	Mode     string `json:"mode" enum:"manual,pool,auto"`
 	PoolSize int    `json:"pool_size" minimum:"1" maximum:"100" doc:"Pool mode: how many staff get each offer"`
 }
