@@ -12,6 +12,7 @@ import (
 	"doorstep/app/auth"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
+	"doorstep/app/kit/page"
 )
 
 // step is what one transition needs: the locked order (already moved to its next state), the
@@ -60,6 +61,10 @@ func (s *Service) reach(ctx context.Context, o Order, as Actor, asg *Assignment)
 		if asg != nil && asg.StaffID == me.ID {
 			return nil
 		}
+		// A past job of theirs: they may still see it, and are told what is not allowed.
+		if r, err := s.repo.List(ctx, Filter{OnlyStaff: me.ID, OrderID: o.ID}, page.Request{Limit: 1}); err == nil && len(r.Items) == 1 {
+			return errPastJob
+		}
 	case ActorStore:
 		if s.checkStoreScope(ctx, o.StoreID) == nil {
 			return nil
@@ -67,6 +72,10 @@ func (s *Service) reach(ctx context.Context, o Order, as Actor, asg *Assignment)
 	}
 	return ErrOrderNotFound
 }
+
+// errPastJob: the staff member held the job once but does not now; they may be told an
+// action is illegal, never take one.
+var errPastJob = errs.New(errs.NotFound, "order_not_found", "no such order")
 
 // act is update-by-function for every transition: lock the order, check reach and the state
 // machine, apply fn, save the order and write its event, all in one transaction.
@@ -85,12 +94,16 @@ func (s *Service) act(ctx context.Context, id uuid.UUID, a Action, want Actor, r
 		if err != nil {
 			return err
 		}
-		if err := s.reach(ctx, o, as, asg); err != nil {
-			return err
+		reachErr := s.reach(ctx, o, as, asg)
+		if reachErr != nil && reachErr != errPastJob {
+			return reachErr
 		}
 		next, err := Allowed(o.Status, a, as)
 		if err != nil {
 			return err
+		}
+		if reachErr == errPastJob {
+			return ErrOrderNotFound // someone else's job now
 		}
 		set, err := s.repo.Settings(ctx)
 		if err != nil {
