@@ -190,7 +190,42 @@ create table order_extras (
 create index order_extras_order_idx on order_extras (tenant_id, order_id);
 select doorstep_tenant_table('order_extras');
 
+-- Recurring bookings: a series creates each occurrence ahead of time (booking:recurring).
+create table recurring_series (
+  tenant_id      uuid not null references tenants (id),
+  id             uuid not null,
+  customer_id    uuid not null,
+  package_id     uuid not null,
+  add_ons        jsonb not null default '[]',
+  location       geography(point, 4326) not null,
+  address        text not null check (length(address) between 1 and 500),
+  contact        jsonb not null default '{}',
+  property       jsonb not null default '{}',
+  special_notes  jsonb not null default '{}',
+  preferred_staff_id uuid,
+  frequency      text not null check (frequency in ('weekly', 'biweekly', 'monthly')),
+  local_time     text not null check (local_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'),
+  first_date     date not null,
+  next_date      date not null,
+  skip_dates     date[] not null default '{}',
+  paused         boolean not null default false,
+  last_error     text not null default '',
+  created_by     text not null,
+  created_at     timestamptz not null default now(),
+  updated_at     timestamptz not null default now(),
+  primary key (tenant_id, id),
+  constraint recurring_series_customer_fk foreign key (tenant_id, customer_id) references customers (tenant_id, id)
+);
+create index recurring_series_due_idx on recurring_series (tenant_id, next_date) where not paused;
+select doorstep_tenant_table('recurring_series');
+
+alter table orders add column series_id uuid,
+  add constraint orders_series_fk foreign key (tenant_id, series_id) references recurring_series (tenant_id, id);
+create unique index orders_series_start_key on orders (tenant_id, series_id, starts_at) where series_id is not null;
+
 -- +goose Down
+alter table orders drop column series_id;
+drop table recurring_series;
 drop table order_extras;
 drop table order_reports;
 drop table order_number_counters;

@@ -52,4 +52,9 @@ var bookingSeeds = []tenantSeed{
 		`insert into order_extras (tenant_id, id, order_id, name, price, created_by)
 		 values (?, gen_random_uuid(), (select id from orders where tenant_id = ? order by number offset ? limit 1), ?, 500, 'system')`,
 		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, tag + " extra"} }},
+	{"recurring_series",
+		`insert into recurring_series (tenant_id, id, customer_id, package_id, location, address, frequency, local_time, first_date, next_date, created_by)
+		 values (?, gen_random_uuid(), (select id from customers where tenant_id = ? order by phone limit 1), gen_random_uuid(),
+		   st_setsrid(st_makepoint(121.47, 31.23), 4326)::geography, ?, 'weekly', '09:00', current_date + ?::int, current_date + ?::int, 'system')`,
+		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, tag + " series", n, n} }},
 }

@@ -92,10 +92,8 @@ type Rule struct {
 // same marks self-transitions (reschedule keeps the state).
 const same State = ""
 
-var (
-	store  = ActorStore | ActorSystem
-	anyone = ActorCustomer | ActorStaff | ActorStore | ActorSystem
-)
+// store is the store side: store roles and the system acting for them.
+var store = ActorStore | ActorSystem
 
 // lifecycle is the whole state machine: action → from → rule. Anything absent is illegal.
 var lifecycle = map[Action]map[State]Rule{
