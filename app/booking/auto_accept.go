@@ -37,7 +37,7 @@ func (s *Service) scheduleAutoAccept(ctx context.Context, id uuid.UUID, at time.
 	return nil
 }
 
-// RegisterTasks adds the booking job handlers to mux.
+// RegisterTasks adds the booking job handlers to mux: auto-acceptance and recurring bookings.
 func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 	jobs.Handle(mux, func(ctx context.Context, p *AutoAcceptPayload) error {
 		if p.OrderID == uuid.Nil {
@@ -45,6 +45,14 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		}
 		_, err := s.AutoAccept(ctx, p.OrderID)
 		return ignoreSettled(err)
+	})
+	jobs.Handle(mux, func(ctx context.Context, _ *RecurringPayload) error {
+		_, err := s.RunRecurring(ctx)
+		return err
+	})
+	mux.HandleFunc(TypeRecurringSweep, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.SweepRecurring(ctx)
+		return err
 	})
 }
 

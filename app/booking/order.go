@@ -51,6 +51,7 @@ type Order struct {
 	ServiceID        uuid.UUID
 	PackageID        uuid.UUID
 	QuoteID          uuid.UUID
+	SeriesID         uuid.UUID // the recurring series that booked it, if any
 	Status           State
 	Start, End       time.Time
 	Location         geo.Point
@@ -261,6 +262,14 @@ type Repo interface {
 	// it exists; a concurrent claim waits for the first transaction to end.
 	ClaimKey(ctx context.Context, subject, key, hash string) (stored StoredResponse, found bool, err error)
 	SaveKey(ctx context.Context, subject, key string, status int, body []byte) error
+
+	CreateSeries(ctx context.Context, sr Series) error
+	GetSeries(ctx context.Context, id uuid.UUID, lock bool) (Series, error)
+	SaveSeries(ctx context.Context, sr Series) error
+	ListSeries(ctx context.Context, customerID uuid.UUID) ([]Series, error)
+	DueSeries(ctx context.Context, until time.Time) ([]uuid.UUID, error)
+	// Savepoint runs fn so that its failure undoes only fn's writes.
+	Savepoint(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // StoredResponse is what an idempotency key remembers.

@@ -39,6 +39,7 @@ var (
 // Quotes is what booking needs from pricing: take a quote inside the booking's transaction.
 type Quotes interface {
 	UseQuote(ctx context.Context, id uuid.UUID) (pricing.Quote, error)
+	Quote(ctx context.Context, req pricing.QuoteRequest) (pricing.Quote, error) // recurring occurrences
 }
 
 // Catalog tells how long a visit lasts: the package's duration plus its add-ons' (times
@@ -68,6 +69,7 @@ type Deps struct {
 	Staff   Staff
 	Stores  Stores
 	Outbox  *jobs.Outbox
+	Tenants Tenants     // loads the tenant for jobs (recurring bookings)
 	Clock   clock.Clock // nil: the system clock
 }
 
@@ -80,6 +82,7 @@ type Service struct {
 	staff   Staff
 	stores  Stores
 	outbox  *jobs.Outbox
+	tenants Tenants
 	clock   clock.Clock
 }
 
@@ -88,7 +91,7 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, clock: d.Clock}
+	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, tenants: d.Tenants, clock: d.Clock}
 }
 
 // NewOrder is a booking request. CustomerID is required for staff booking on a customer's
@@ -134,6 +137,10 @@ func (n NewOrder) validate() error {
 // durations, the order number is taken, the first event is written and, when staff named a
 // staff member, the assignment is made.
 func (s *Service) Create(ctx context.Context, n NewOrder) (Order, error) {
+	return s.create(ctx, n, uuid.Nil)
+}
+
+func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (Order, error) {
 	p, ok := auth.FromContext(ctx)
 	t, tok := tenant.FromContext(ctx)
 	if !tok {
@@ -184,7 +191,7 @@ func (s *Service) Create(ctx context.Context, n NewOrder) (Order, error) {
 			ServiceID: serviceID, PackageID: q.PackageID, QuoteID: q.ID, Status: Confirmed, Start: q.Start,
 			End: q.Start.Add(time.Duration(max(minutes, 1)) * time.Minute), Location: q.Location, Address: strings.TrimSpace(n.Address),
 			Contact: n.Contact, Property: n.Property, Notes: n.Notes, CustomerNotes: n.CustomerNotes, PreferredStaffID: n.PreferredStaffID,
-			QuotedTotal: q.Breakdown.Total, Total: q.Breakdown.Total, Currency: q.Breakdown.Currency, CreatedBy: subject(ctx),
+			SeriesID: seriesID, QuotedTotal: q.Breakdown.Total, Total: q.Breakdown.Total, Currency: q.Breakdown.Currency, CreatedBy: subject(ctx),
 			CreatedAt: now, UpdatedAt: now}
 		if o.Currency == "" {
 			o.Currency = t.Currency

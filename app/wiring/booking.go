@@ -20,7 +20,7 @@ import (
 // wireBooking builds the booking service (orders, lifecycle, recurring series) and registers its API.
 func (a *App) wireBooking(api huma.API) {
 	a.Booking = booking.NewService(booking.Deps{DB: a.DB, Repo: bookingdb.New(a.DB), Quotes: a.Pricing, Catalog: bookingCatalog{a.Catalog},
-		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Clock: clock.System{}})
+		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Tenants: a.Resolver, Clock: clock.System{}})
 	bookingapi.Register(api, a.Booking)
 }
 
@@ -28,7 +28,7 @@ func (a *App) wireBooking(api huma.API) {
 func (w *Worker) bookingTasks(mux *asynq.ServeMux) { w.a.Booking.RegisterTasks(mux) }
 
 // bookingPeriodic registers the area's periodic tasks.
-func bookingPeriodic(s *asynq.Scheduler) error { return nil }
+func bookingPeriodic(s *asynq.Scheduler) error { return booking.RegisterPeriodic(s) }
 
 // bookingCatalog tells booking how long a visit lasts.
 type bookingCatalog struct{ c *catalog.Service }

@@ -180,6 +180,22 @@ func TestBookingHTTP(t *testing.T) {
 	e.do(http.MethodPost, "/api/v1/orders", f.Tokens["support"], "", map[string]any{"quote_id": q3, "address": "x"}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
 	e.do(http.MethodPost, "/api/v1/orders", f.Tokens["staff"], "", map[string]any{"quote_id": q3, "customer_id": f.CustomerID, "address": "x"}).wantProblem(http.StatusForbidden, "permission_denied")
 
+	// A weekly series books its first visits at once; pausing keeps it.
+	var sr struct {
+		ID       uuid.UUID
+		NextDate string `json:"next_date"`
+		Paused   bool
+	}
+	e.do(http.MethodPost, "/api/v1/storefront/series", other, "", map[string]any{"package_id": f.PackageID, "location": inTerritory,
+		"address": "每周保洁", "frequency": "weekly", "local_time": "10:00", "first_date": time.Now().AddDate(0, 0, 2).Format(time.DateOnly)}).
+		status(http.StatusCreated).ok(&sr)
+	var series struct{ Items []orderView }
+	e.do(http.MethodGet, "/api/v1/storefront/orders", other, "", nil).ok(&series)
+	require.Len(t, series.Items, 2, "visits on days 2 and 9")
+	e.do(http.MethodPatch, "/api/v1/storefront/series/"+sr.ID.String(), other, "", map[string]any{"paused": true}).ok(&sr)
+	require.True(t, sr.Paused)
+	e.do(http.MethodPatch, "/api/v1/storefront/series/"+sr.ID.String(), cust, "", map[string]any{"paused": false}).wantProblem(http.StatusNotFound, "series_not_found")
+
 	// Bad input is a 4xx with a stable code, never a 500.
 	oid := o.ID.String()
 	for _, c := range []struct {
@@ -201,6 +217,9 @@ func TestBookingHTTP(t *testing.T) {
 		{"POST", "/api/v1/storefront/orders/" + oid + "/accept", cust, map[string]any{}},
 		{"GET", "/api/v1/orders?from=yesterday", f.Tokens["owner"], nil},
 		{"PUT", "/api/v1/booking/settings", f.Tokens["owner"], map[string]any{"slot_minutes": 7}},
+		{"POST", "/api/v1/storefront/series", cust, map[string]any{"package_id": f.PackageID, "location": inTerritory, "address": "x", "frequency": "daily", "local_time": "25:00", "first_date": "2001-01-01"}},
+		{"POST", "/api/v1/storefront/series", cust, map[string]any{"package_id": f.PackageID, "location": inTerritory, "address": "x", "frequency": "weekly", "local_time": "10:00", "first_date": "2001-01-01"}},
+		{"PATCH", "/api/v1/storefront/series/" + sr.ID.String(), other, map[string]any{"skip_date": "2030-02-30"}},
 		{"PUT", "/api/v1/stores/" + f.FrStoreID.String() + "/dispatch-settings", f.Tokens["owner"], map[string]any{"mode": "chaos", "pool_size": 5}},
 	} {
 		r := e.do(c.method, c.path, c.token, "", c.body)

@@ -1,6 +1,7 @@
 package wiring_test
 
 import (
+	"context"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -8,13 +9,16 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"doorstep/app/auth"
 	"doorstep/app/booking"
 	"doorstep/app/pricing"
+	"doorstep/tenant"
 )
 
 // bookingObjects are a fixture's real orders, for the route walk and the probes.
 type bookingObjects struct {
-	OrderID uuid.UUID // confirmed, unassigned
+	OrderID  uuid.UUID // confirmed, unassigned
+	SeriesID uuid.UUID // weekly, first visit 60 days ahead (nothing booked yet)
 }
 
 var bookingFixtures sync.Map // *fixture → *bookingObjects
@@ -27,8 +31,14 @@ func bookingOf(f *fixture) *bookingObjects {
 // seedBooking makes f's orders (called from seedObjects).
 func (e *env) seedBooking(f *fixture) {
 	o := &bookingObjects{OrderID: probeOrder(e, f, booking.Confirmed, false)}
+	cctx := auth.WithPrincipal(tenant.WithTenant(context.Background(), &f.Tenant),
+		&auth.Principal{Kind: auth.Customer, TenantID: f.Tenant.ID, SubjectID: f.CustomerID, Scope: auth.ScopeSelf})
+	sr, err := e.app.Booking.CreateSeries(cctx, booking.NewSeries{PackageID: f.PackageID, Location: inTerritory, Address: "每周保洁",
+		Frequency: booking.Weekly, LocalTime: "09:00", FirstDate: time.Now().AddDate(0, 0, 60).Format(time.DateOnly)})
+	require.NoError(e.t, err)
+	o.SeriesID = sr.ID
 	bookingFixtures.Store(f, o)
-	f.Secrets = append(f.Secrets, o.OrderID.String())
+	f.Secrets = append(f.Secrets, o.OrderID.String(), o.SeriesID.String())
 }
 
 var probeSlots atomic.Int64

@@ -72,6 +72,14 @@ func bookingProbes() map[string]probe {
 		}},
 		"accept-my-order":         {object: true, attack: func(e *env) call { c := aOrder("/accept")(e); c.body = map[string]any{"code": "123456"}; return c }},
 		"request-my-order-rework": {object: true, attack: aOrder("/rework")},
+		"create-my-series": {attack: func(e *env) call {
+			return call{path: "/api/v1/storefront/series", body: map[string]any{"package_id": e.A.PackageID, "location": inTerritory, "address": "spy",
+				"frequency": "weekly", "local_time": "09:00", "first_date": time.Now().AddDate(0, 0, 90).Format(time.DateOnly)}}
+		}},
+		"list-my-series": {attack: p("/api/v1/storefront/series")},
+		"update-my-series": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/storefront/series/" + bookingOf(e.A).SeriesID.String(), body: map[string]any{"paused": true}}
+		}},
 
 		// staff, own jobs
 		"list-my-jobs":   {own: func(e *env, f *fixture) call { return call{path: "/api/v1/my/jobs?when=upcoming"} }},

@@ -40,6 +40,7 @@ func Register(h huma.API, svc *booking.Service) {
 	huma.Register(h, reg("cancel-my-order", http.MethodPost, "/api/v1/storefront/orders/{id}/cancel", "Cancel your order (a fee applies after the free window)", cust, 0, ct), a.cancel)
 	huma.Register(h, reg("decide-my-order-extra", http.MethodPost, "/api/v1/storefront/orders/{id}/extras/{extra_id}/decision", "Approve or decline an extra item", cust, 0, ct), a.decideExtra)
 	huma.Register(h, reg("accept-my-order", http.MethodPost, "/api/v1/storefront/orders/{id}/accept", "Accept the work by signature (or code)", cust, 0, ct), a.acceptWork)
+	registerSeries(h, a)
 	huma.Register(h, reg("request-my-order-rework", http.MethodPost, "/api/v1/storefront/orders/{id}/rework", "Ask for rework after completion", cust, 0, ct), a.rework)
 
 	// Staff: their own jobs.

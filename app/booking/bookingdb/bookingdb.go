@@ -158,6 +158,7 @@ type orderRow struct {
 	AcceptedAt       *time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	SeriesID         *uuid.UUID
 }
 
 const orderCols = `o.id, o.number, o.customer_id, o.store_id, o.service_id, o.package_id, o.quote_id, o.status, o.starts_at, o.ends_at,
@@ -165,7 +166,7 @@ const orderCols = `o.id, o.number, o.customer_id, o.store_id, o.service_id, o.pa
 	o.property::text as property, o.special_notes::text as special_notes, o.customer_notes, o.preferred_staff_id, o.booked_on_behalf_by,
 	o.quoted_total, o.total, o.cancel_fee, o.currency, o.created_by, o.arrived_at,
 	st_x(o.arrival_location::geometry) as arr_lng, st_y(o.arrival_location::geometry) as arr_lat, o.arrival_distance_m,
-	o.completed_at, o.acceptance_code, o.accepted_via, o.signature_url, o.accepted_at, o.created_at, o.updated_at`
+	o.completed_at, o.acceptance_code, o.accepted_via, o.signature_url, o.accepted_at, o.created_at, o.updated_at, o.series_id`
 
 func toCore(x orderRow) booking.Order {
 	o := booking.Order{ID: x.ID, Number: x.Number, CustomerID: x.CustomerID, StoreID: x.StoreID, ServiceID: x.ServiceID,
@@ -178,6 +179,9 @@ func toCore(x orderRow) booking.Order {
 	_ = json.Unmarshal([]byte(x.SpecialNotes), &o.Notes)
 	if x.PreferredStaffID != nil {
 		o.PreferredStaffID = *x.PreferredStaffID
+	}
+	if x.SeriesID != nil {
+		o.SeriesID = *x.SeriesID
 	}
 	o.BookedOnBehalfBy = deref(x.BookedOnBehalfBy)
 	o.AcceptanceCode, o.AcceptedVia, o.SignatureURL = deref(x.AcceptanceCode), deref(x.AcceptedVia), deref(x.SignatureURL)
@@ -224,11 +228,11 @@ func (r *Repo) Create(ctx context.Context, o booking.Order) error {
 	}
 	return r.conn(ctx).Exec(`insert into orders (tenant_id, id, number, customer_id, store_id, service_id, package_id, quote_id, status,
 		starts_at, ends_at, location, address, preferred_staff_id, total, currency, created_by, created_at, updated_at,
-		contact_name, contact_phone, property, special_notes, customer_notes, booked_on_behalf_by, quoted_total)
-		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, st_setsrid(st_makepoint(?, ?), 4326)::geography, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?)`,
+		contact_name, contact_phone, property, special_notes, customer_notes, booked_on_behalf_by, quoted_total, series_id)
+		values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, st_setsrid(st_makepoint(?, ?), 4326)::geography, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?, ?, ?, ?)`,
 		tid, o.ID, o.Number, o.CustomerID, o.StoreID, o.ServiceID, o.PackageID, o.QuoteID, string(o.Status), o.Start, o.End,
 		o.Location.Lng, o.Location.Lat, o.Address, nullID(o.PreferredStaffID), o.Total, o.Currency, o.CreatedBy, o.CreatedAt, o.UpdatedAt,
-		o.Contact.Name, o.Contact.Phone, mustJSON(o.Property), mustJSON(o.Notes), o.CustomerNotes, null(o.BookedOnBehalfBy), o.QuotedTotal).Error
+		o.Contact.Name, o.Contact.Phone, mustJSON(o.Property), mustJSON(o.Notes), o.CustomerNotes, null(o.BookedOnBehalfBy), o.QuotedTotal, nullID(o.SeriesID)).Error
 }
 
 // Get reads one order, locking it for update when lock.
