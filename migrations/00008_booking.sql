@@ -142,7 +142,7 @@ create table idempotency_keys (
   key           text not null check (length(key) between 1 and 200),
   request_hash  text not null,
   status        int  not null default 0,
-  body          jsonb,
+  body          text, -- the response exactly as first sent
   created_at    timestamptz not null default now(),
   primary key (tenant_id, subject, key)
 );

@@ -196,6 +196,13 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		if o.Currency == "" {
 			o.Currency = t.Currency
 		}
+		if o.PreferredStaffID == uuid.Nil {
+			// The staff member priced in the quote, or the one named for direct assignment.
+			o.PreferredStaffID = q.Request.StaffID
+			if o.PreferredStaffID == uuid.Nil {
+				o.PreferredStaffID = n.StaffID
+			}
+		}
 		if !isCustomer {
 			o.BookedOnBehalfBy = subject(ctx)
 		}

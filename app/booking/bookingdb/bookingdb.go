@@ -580,7 +580,7 @@ func (r *Repo) ClaimKey(ctx context.Context, subject, key, hash string) (booking
 		Status      int
 		Body        *string
 	}
-	if err := r.conn(ctx).Raw(`select request_hash, status, body::text as body from idempotency_keys where subject = ? and key = ?`,
+	if err := r.conn(ctx).Raw(`select request_hash, status, body from idempotency_keys where subject = ? and key = ?`,
 		subject, key).Scan(&rows).Error; err != nil {
 		return booking.StoredResponse{}, false, dbx.Err(err)
 	}
@@ -592,6 +592,6 @@ func (r *Repo) ClaimKey(ctx context.Context, subject, key, hash string) (booking
 
 // SaveKey stores the response of a claimed key.
 func (r *Repo) SaveKey(ctx context.Context, subject, key string, status int, body []byte) error {
-	return dbx.Err(r.conn(ctx).Exec(`update idempotency_keys set status = ?, body = ?::jsonb where subject = ? and key = ?`,
+	return dbx.Err(r.conn(ctx).Exec(`update idempotency_keys set status = ?, body = ? where subject = ? and key = ?`,
 		status, string(body), subject, key).Error)
 }

@@ -1,6 +1,7 @@
 package bookingdb_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -121,4 +122,43 @@ func TestConcurrentDirectBookings(t *testing.T) {
 	require.NoError(t, d.Owner.Raw(`select count(*) from quotes where tenant_id = ? and used_at is not null`, w.tn.ID).Scan(&used).Error)
 	require.EqualValues(t, 1, orders)
 	require.EqualValues(t, 1, used)
+}
+
+// TestConcurrentIdempotentBookings: 30 concurrent requests under one Idempotency-Key create
+// one order; every request answers with the same status and body.
+func TestConcurrentIdempotentBookings(t *testing.T) {
+	d := dbtest.New(t)
+	w := newWorld(t, d, "idem")
+	ctx := w.customer(0)
+	q, err := w.pricing.Quote(ctx, pricing.QuoteRequest{PackageID: uuid.New(), Location: here, Start: w.clk.Now().Add(30 * time.Hour)})
+	require.NoError(t, err)
+	const n = 30
+	bodies := make([]string, n)
+	errsOut := make([]error, n)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-gate
+			_, b, _, err := w.svc.Idempotent(ctx, "same-key", "same-body", func(ctx context.Context) (int, []byte, error) {
+				o, err := w.svc.Create(ctx, booking.NewOrder{QuoteID: q.ID, Address: "x"})
+				if err != nil {
+					return 0, nil, err
+				}
+				return 201, []byte(`{"id":"` + o.ID.String() + `"}`), nil
+			})
+			bodies[i], errsOut[i] = string(b), err
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	for i := range n {
+		require.NoError(t, errsOut[i])
+		require.Equal(t, bodies[0], bodies[i])
+	}
+	var orders int64
+	require.NoError(t, d.Owner.Raw(`select count(*) from orders where tenant_id = ?`, w.tn.ID).Scan(&orders).Error)
+	require.EqualValues(t, 1, orders)
 }
