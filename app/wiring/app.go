@@ -21,6 +21,7 @@ import (
 	"doorstep/app/audit/auditapi"
 	"doorstep/app/audit/auditdb"
 	"doorstep/app/auth"
+	"doorstep/app/booking"
 	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
 	"doorstep/app/identity"
@@ -63,6 +64,7 @@ type App struct {
 	Staff     *staff.Service
 	Catalog   *catalog.Service
 	Pricing   *pricing.Service
+	Booking   *booking.Service
 	Platform  *platform.Service
 	Sessions  *scs.SessionManager
 	Server    *server.Server

@@ -1,15 +1,82 @@
 package wiring
 
 import (
+	"context"
+
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+
+	"doorstep/app/auth"
+	"doorstep/app/booking"
+	"doorstep/app/booking/bookingapi"
+	"doorstep/app/booking/bookingdb"
+	"doorstep/app/catalog"
+	"doorstep/app/kit/clock"
+	"doorstep/app/pricing"
+	"doorstep/app/staff"
 )
 
 // wireBooking builds the booking service (orders, lifecycle, recurring series) and registers its API.
-func (a *App) wireBooking(api huma.API) {}
+func (a *App) wireBooking(api huma.API) {
+	a.Booking = booking.NewService(booking.Deps{DB: a.DB, Repo: bookingdb.New(a.DB), Quotes: a.Pricing, Catalog: bookingCatalog{a.Catalog},
+		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Tenants: a.Resolver, Clock: clock.System{}})
+	bookingapi.Register(api, a.Booking)
+}
 
 // bookingTasks registers the area's job handlers.
-func (w *Worker) bookingTasks(mux *asynq.ServeMux) {}
+func (w *Worker) bookingTasks(mux *asynq.ServeMux) { w.a.Booking.RegisterTasks(mux) }
 
 // bookingPeriodic registers the area's periodic tasks.
-func bookingPeriodic(s *asynq.Scheduler) error { return nil }
+func bookingPeriodic(s *asynq.Scheduler) error { return booking.RegisterPeriodic(s) }
+
+// bookingCatalog tells booking how long a visit lasts.
+type bookingCatalog struct{ c *catalog.Service }
+
+func (b bookingCatalog) VisitLength(ctx context.Context, packageID, storeID uuid.UUID, addOns []pricing.AddOnChoice) (uuid.UUID, int, error) {
+	pp, err := b.c.PackageAt(ctx, packageID, storeID)
+	if err != nil {
+		return uuid.Nil, 0, err
+	}
+	minutes := pp.DurationMinutes
+	if len(addOns) > 0 {
+		ids := make([]uuid.UUID, len(addOns))
+		qty := map[uuid.UUID]int{}
+		for i, x := range addOns {
+			ids[i], qty[x.ID] = x.ID, x.Quantity
+		}
+		adds, err := b.c.AddOnsFor(ctx, pp.ServiceID, ids)
+		if err != nil {
+			return uuid.Nil, 0, err
+		}
+		for _, x := range adds {
+			minutes += x.DurationMinutes * max(qty[x.ID], 1)
+		}
+	}
+	return pp.ServiceID, minutes, nil
+}
+
+// bookingStaff is the roster as booking sees it. Card reads past the caller's data scope: a
+// customer is shown who is coming, and a dispatcher may assign staff of any store.
+type bookingStaff struct{ s *staff.Service }
+
+func toCard(st staff.Staff) booking.StaffCard {
+	return booking.StaffCard{ID: st.ID, UserID: st.UserID, StoreID: st.StoreID, DisplayName: st.DisplayName, PhotoURL: st.PhotoURL,
+		BadgeNo: st.BadgeNo, Active: st.Status == staff.StatusActive}
+}
+
+func (b bookingStaff) Card(ctx context.Context, id uuid.UUID) (booking.StaffCard, error) {
+	st, err := b.s.Get(auth.WithPrincipal(ctx, nil), id)
+	if err != nil {
+		return booking.StaffCard{}, err
+	}
+	return toCard(st), nil
+}
+
+func (b bookingStaff) Mine(ctx context.Context) (booking.StaffCard, error) {
+	st, err := b.s.Me(ctx)
+	if err != nil {
+		return booking.StaffCard{}, err
+	}
+	return toCard(st), nil
+}

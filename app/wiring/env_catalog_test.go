@@ -66,6 +66,7 @@ func (e *env) seedObjects(f *fixture) {
 	f.ExceptionID = x.ID
 	e.seedInbox(f)
 
+	e.seedBooking(f)
 	for _, id := range []uuid.UUID{f.CategoryID, f.ServiceID, f.PackageID, f.AddOnID, f.RuleID, f.QuoteID, f.StaffID, f.StaffLevelID, f.CertificateID, f.ExceptionID} {
 		f.Secrets = append(f.Secrets, id.String())
 	}

@@ -1,0 +1,69 @@
+package wiring_test
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"doorstep/app/auth"
+	"doorstep/app/booking"
+	"doorstep/app/pricing"
+	"doorstep/tenant"
+)
+
+// bookingObjects are a fixture's real orders, for the route walk and the probes.
+type bookingObjects struct {
+	OrderID  uuid.UUID // confirmed, unassigned
+	SeriesID uuid.UUID // weekly, first visit 60 days ahead (nothing booked yet)
+}
+
+var bookingFixtures sync.Map // *fixture → *bookingObjects
+
+func bookingOf(f *fixture) *bookingObjects {
+	v, _ := bookingFixtures.Load(f)
+	return v.(*bookingObjects)
+}
+
+// seedBooking makes f's orders (called from seedObjects).
+func (e *env) seedBooking(f *fixture) {
+	o := &bookingObjects{OrderID: probeOrder(e, f, booking.Confirmed, false)}
+	cctx := auth.WithPrincipal(tenant.WithTenant(context.Background(), &f.Tenant),
+		&auth.Principal{Kind: auth.Customer, TenantID: f.Tenant.ID, SubjectID: f.CustomerID, Scope: auth.ScopeSelf})
+	sr, err := e.app.Booking.CreateSeries(cctx, booking.NewSeries{PackageID: f.PackageID, Location: inTerritory, Address: "每周保洁",
+		Frequency: booking.Weekly, LocalTime: "09:00", FirstDate: time.Now().AddDate(0, 0, 60).Format(time.DateOnly)})
+	require.NoError(e.t, err)
+	o.SeriesID = sr.ID
+	bookingFixtures.Store(f, o)
+	f.Secrets = append(f.Secrets, o.OrderID.String(), o.SeriesID.String())
+}
+
+var probeSlots atomic.Int64
+
+// probeSlot is a fresh three-hour window far enough ahead that nothing else is booked there.
+func probeSlot() time.Time {
+	return time.Now().Add(40 * 24 * time.Hour).Truncate(time.Hour).Add(time.Duration(probeSlots.Add(1)) * 3 * time.Hour)
+}
+
+// probeOrder books a visit for f's customer through the services, then puts it in state (as
+// the database owner, standing in for the steps before it); assigned gives it an active
+// assignment of f's staff member, so their own-job operations find it.
+func probeOrder(e *env, f *fixture, state booking.State, assigned bool) uuid.UUID {
+	ctx := hqContext(f)
+	q, err := e.app.Pricing.Quote(ctx, pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: probeSlot(), CustomerID: f.CustomerID})
+	require.NoError(e.t, err)
+	o, err := e.app.Booking.Create(ctx, booking.NewOrder{QuoteID: q.ID, CustomerID: f.CustomerID, Address: "probe address"})
+	require.NoError(e.t, err)
+	if state != o.Status {
+		require.NoError(e.t, e.db.Owner.Exec(`update orders set status = ?, completed_at = now(), acceptance_code = '123456'
+			where tenant_id = ? and id = ?`, string(state), f.Tenant.ID, o.ID).Error)
+	}
+	if assigned {
+		require.NoError(e.t, e.db.Owner.Exec(`insert into assignments (tenant_id, id, order_id, staff_id, during, created_by)
+			values (?, gen_random_uuid(), ?, ?, tstzrange(?, ?), 'probe')`, f.Tenant.ID, o.ID, f.StaffID, o.Start.Add(-15*time.Minute), o.End).Error)
+	}
+	return o.ID
+}
