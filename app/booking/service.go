@@ -15,6 +15,7 @@ import (
 	"doorstep/app/kit/clock"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
+	"doorstep/app/kit/geo"
 	"doorstep/app/pricing"
 	"doorstep/jobs"
 	"doorstep/tenant"
@@ -48,6 +49,13 @@ type Catalog interface {
 	VisitLength(ctx context.Context, packageID, storeID uuid.UUID, addOns []pricing.AddOnChoice) (serviceID uuid.UUID, minutes int, err error)
 }
 
+// Slots confirms a chosen start: someone eligible is free for the whole visit (travel from
+// their previous job included), or, when staffID is set, that staff member is. Unavailable is
+// a 409 slot_unavailable; a start off the tenant's grid or too soon is a 422.
+type Slots interface {
+	Check(ctx context.Context, packageID uuid.UUID, addOns []pricing.AddOnChoice, at geo.Point, start time.Time, staffID uuid.UUID) error
+}
+
 // Staff is the roster as booking needs it. Card ignores the caller's data scope (a customer
 // sees who is coming); Mine is the caller's own profile.
 type Staff interface {
@@ -69,6 +77,7 @@ type Deps struct {
 	Staff   Staff
 	Stores  Stores
 	Outbox  *jobs.Outbox
+	Slots   Slots       // nil: starts are not checked against availability (store tests)
 	Tenants Tenants     // loads the tenant for jobs (recurring bookings)
 	Clock   clock.Clock // nil: the system clock
 }
@@ -82,6 +91,7 @@ type Service struct {
 	staff   Staff
 	stores  Stores
 	outbox  *jobs.Outbox
+	slots   Slots
 	tenants Tenants
 	clock   clock.Clock
 }
@@ -91,7 +101,7 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, tenants: d.Tenants, clock: d.Clock}
+	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock}
 }
 
 // NewOrder is a booking request. CustomerID is required for staff booking on a customer's
@@ -182,6 +192,11 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		now := s.clock.Now()
 		if !q.Start.After(now) {
 			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("quote_id", "the quoted start has passed"))
+		}
+		if s.slots != nil {
+			if err := s.slots.Check(ctx, q.PackageID, q.Request.AddOns, q.Location, q.Start, n.StaffID); err != nil {
+				return err
+			}
 		}
 		num, err := s.repo.NextNumber(ctx, now.In(t.Location()))
 		if err != nil {

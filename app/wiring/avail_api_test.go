@@ -9,6 +9,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"doorstep/app/staff"
 )
 
 type availabilityOut struct {
@@ -53,6 +55,9 @@ func halfHours(from, to string) []string {
 func TestAvailabilityAPI(t *testing.T) {
 	e := newEnv(t)
 	f := e.A
+	// The fixture gives the staff member every day 07:00–22:00; this test wants Mondays only.
+	_, err := e.app.Staff.SetHours(hqContext(f), f.StaffID, []staff.Hours{{Weekday: 1, Start: "08:00", End: "18:00"}})
+	require.NoError(t, err)
 	zone, err := time.LoadLocation("Asia/Shanghai")
 	require.NoError(t, err)
 	monday := time.Now().In(zone).AddDate(0, 0, 1)

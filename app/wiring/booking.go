@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -11,8 +12,10 @@ import (
 	"doorstep/app/booking"
 	"doorstep/app/booking/bookingapi"
 	"doorstep/app/booking/bookingdb"
+	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
 	"doorstep/app/kit/clock"
+	"doorstep/app/kit/geo"
 	"doorstep/app/pricing"
 	"doorstep/app/staff"
 )
@@ -20,7 +23,7 @@ import (
 // wireBooking builds the booking service (orders, lifecycle, recurring series) and registers its API.
 func (a *App) wireBooking(api huma.API) {
 	a.Booking = booking.NewService(booking.Deps{DB: a.DB, Repo: bookingdb.New(a.DB), Quotes: a.Pricing, Catalog: bookingCatalog{a.Catalog},
-		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Tenants: a.Resolver, Clock: clock.System{}})
+		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Slots: bookingSlots{a.Availability}, Tenants: a.Resolver, Clock: clock.System{}})
 	bookingapi.Register(api, a.Booking)
 }
 
@@ -54,6 +57,20 @@ func (b bookingCatalog) VisitLength(ctx context.Context, packageID, storeID uuid
 		}
 	}
 	return pp.ServiceID, minutes, nil
+}
+
+// bookingSlots checks a chosen start against availability.
+type bookingSlots struct{ s *slots.Service }
+
+func (b bookingSlots) Check(ctx context.Context, packageID uuid.UUID, addOns []pricing.AddOnChoice, at geo.Point, start time.Time, staffID uuid.UUID) error {
+	var ids []uuid.UUID
+	for _, x := range addOns {
+		for range max(x.Quantity, 1) {
+			ids = append(ids, x.ID)
+		}
+	}
+	_, err := b.s.FreeStaff(ctx, slots.Visit{PackageID: packageID, AddOnIDs: ids, At: at, Start: start, StaffID: staffID})
+	return err
 }
 
 // bookingStaff is the roster as booking sees it. Card reads past the caller's data scope: a

@@ -73,11 +73,31 @@ func doWithKey(e *env, path, token, key string, body any) *resp {
 }
 
 // TestBookingHTTP walks a visit end to end through the API.
+// localAt is hour o'clock in Shanghai, days from today: inside the fixture staff member's
+// working day (07:00–22:00), so availability accepts a booking then.
+func localAt(days, hour int) time.Time {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	d := time.Now().In(sh).AddDate(0, 0, days)
+	return time.Date(d.Year(), d.Month(), d.Day(), hour, 0, 0, 0, sh)
+}
+
+// soonInWorkingHours is the first whole hour at least three hours ahead (availability's lead
+// time is two) that starts a two-hour visit inside 07:00–22:00 Shanghai: always within the
+// next day, so inside the default 24-hour paid-cancellation window.
+func soonInWorkingHours() time.Time {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	t := time.Now().In(sh).Add(3 * time.Hour).Truncate(time.Hour).Add(time.Hour)
+	for t.Hour() < 8 || t.Hour() > 19 {
+		t = t.Add(time.Hour)
+	}
+	return t
+}
+
 func TestBookingHTTP(t *testing.T) {
 	e := newEnv(t)
 	f := e.A
 	cust := f.CustomerToken
-	start := time.Now().Add(72 * time.Hour).Truncate(time.Hour)
+	start := localAt(3, 10)
 	quoteID, quoted := customerQuote(e, f, cust, start)
 
 	// Book with an Idempotency-Key; the retry gets the same status and body.
@@ -160,7 +180,7 @@ func TestBookingHTTP(t *testing.T) {
 	e.do(http.MethodPost, job+"/depart", staffTok, "", nil).wantProblem(http.StatusConflict, "illegal_transition")
 
 	// Cancelling inside the free window costs cancel_fee_bp (20 % by default).
-	soon := time.Now().Add(6 * time.Hour).Truncate(time.Hour)
+	soon := soonInWorkingHours()
 	q2, _ := customerQuote(e, f, cust, soon)
 	var late orderView
 	e.do(http.MethodPost, "/api/v1/storefront/orders", cust, "", map[string]any{"quote_id": q2, "address": "近的"}).status(http.StatusCreated).ok(&late)
@@ -233,7 +253,7 @@ func TestBookingHTTP(t *testing.T) {
 func TestAssignRaceHTTP(t *testing.T) {
 	e := newEnv(t)
 	f := e.A
-	start := time.Now().Add(30 * 24 * time.Hour).Truncate(time.Hour)
+	start := localAt(30, 10)
 	const n = 20
 	orders := make([]uuid.UUID, n)
 	for i := range orders {
@@ -278,4 +298,32 @@ func ids(os []orderView) []uuid.UUID {
 		out[i] = o.ID
 	}
 	return out
+}
+
+// TestBookingChecksAvailability: a quote can be had for any future time, but a booking only
+// where someone eligible is free — not at 03:00 (outside the staff member's hours), not off
+// the slot grid, and not when the only staff member is already holding the slot; nothing is
+// written when it is refused.
+func TestBookingChecksAvailability(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	count := func() (n int64) {
+		require.NoError(t, e.db.Owner.Raw(`select count(*) from orders where tenant_id = ?`, f.Tenant.ID).Scan(&n).Error)
+		return n
+	}
+	before := count()
+	book := func(start time.Time) *resp {
+		q, _ := customerQuote(e, f, f.CustomerToken, start)
+		return e.do(http.MethodPost, "/api/v1/storefront/orders", f.CustomerToken, "", map[string]any{"quote_id": q, "address": "徐汇区"})
+	}
+	book(localAt(5, 3)).wantProblem(http.StatusConflict, "slot_unavailable")
+	book(localAt(5, 10).Add(10*time.Minute)).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	require.Equal(t, before, count())
+
+	// Book and assign the only staff member at 10:00; a second booking then finds nobody.
+	var o orderView
+	book(localAt(5, 10)).status(http.StatusCreated).ok(&o)
+	e.do(http.MethodPost, "/api/v1/orders/"+o.ID.String()+"/assign", f.Tokens["dispatcher"], "", map[string]any{"staff_id": f.StaffID}).status(http.StatusOK)
+	book(localAt(5, 10)).wantProblem(http.StatusConflict, "slot_unavailable")
+	require.Equal(t, before+1, count())
 }

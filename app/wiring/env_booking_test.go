@@ -43,9 +43,14 @@ func (e *env) seedBooking(f *fixture) {
 
 var probeSlots atomic.Int64
 
-// probeSlot is a fresh three-hour window far enough ahead that nothing else is booked there.
+// probeSlot is a fresh three-hour window far enough ahead that nothing else is booked there,
+// inside the fixture staff member's working day (07:00–22:00 Shanghai) and on the slot grid,
+// so availability accepts it: four a day (08:00, 11:00, 14:00, 17:00) from 40 days ahead.
 func probeSlot() time.Time {
-	return time.Now().Add(40 * 24 * time.Hour).Truncate(time.Hour).Add(time.Duration(probeSlots.Add(1)) * 3 * time.Hour)
+	n := int(probeSlots.Add(1))
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	day := time.Now().In(sh).AddDate(0, 0, 40+n/4)
+	return time.Date(day.Year(), day.Month(), day.Day(), 8+3*(n%4), 0, 0, 0, sh)
 }
 
 // probeOrder books a visit for f's customer through the services, then puts it in state (as

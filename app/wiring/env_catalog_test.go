@@ -58,6 +58,13 @@ func (e *env) seedObjects(f *fixture) {
 	require.NoError(t, err)
 	_, err = e.app.Staff.SetSkills(ctx, f.StaffID, []staff.Skill{{ServiceID: f.ServiceID}})
 	require.NoError(t, err)
+	// Every day 07:00–22:00, so the orders the probes book (probeSlot) find them free.
+	week := make([]staff.Hours, 7)
+	for d := range week {
+		week[d] = staff.Hours{Weekday: d, Start: "07:00", End: "22:00"}
+	}
+	_, err = e.app.Staff.SetHours(ctx, f.StaffID, week)
+	require.NoError(t, err)
 	f.CertType = probeCertType(e, f)
 	f.CertificateID = probeCert(e, f, f.StaffID)
 	start := time.Date(2031, 3, 3, 0, 0, 0, 0, time.UTC)
