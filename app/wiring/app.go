@@ -169,6 +169,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireAvailability(api)
 	a.wireBooking(api)
 	a.wireInbox(api)
+	a.wireReview(api)
+	a.wireDispatch(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

@@ -33,6 +33,8 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.availTasks(w.Mux)
 	w.bookingTasks(w.Mux)
 	w.inboxTasks(w.Mux)
+	w.reviewTasks(w.Mux)
+	w.dispatchTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -82,5 +84,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic}
 }
