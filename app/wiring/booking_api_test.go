@@ -134,12 +134,12 @@ func TestBookingHTTP(t *testing.T) {
 	e.do(http.MethodPost, "/api/v1/orders/"+o.ID.String()+"/assign", f.Tokens["dispatcher"], "", map[string]any{"staff_id": f.StaffID}).ok(&o)
 	require.Equal(t, "assigned", o.Status)
 	var jobs struct{ Items []orderView }
-	e.do(http.MethodGet, "/api/v1/my/jobs?when=upcoming", f.Tokens["staff"], "", nil).ok(&jobs)
+	e.do(http.MethodGet, "/api/v1/me/jobs?when=upcoming", f.Tokens["staff"], "", nil).ok(&jobs)
 	require.Contains(t, ids(jobs.Items), o.ID)
-	e.do(http.MethodGet, "/api/v1/my/jobs/"+o.ID.String(), e.B.Tokens["staff"], "", nil).wantProblem(http.StatusNotFound, "order_not_found")
+	e.do(http.MethodGet, "/api/v1/me/jobs/"+o.ID.String(), e.B.Tokens["staff"], "", nil).wantProblem(http.StatusNotFound, "order_not_found")
 
 	staffTok := f.Tokens["staff"]
-	job := "/api/v1/my/jobs/" + o.ID.String()
+	job := "/api/v1/me/jobs/" + o.ID.String()
 	e.do(http.MethodPost, job+"/accept", staffTok, "", nil).ok(&o)
 	e.do(http.MethodPost, job+"/depart", staffTok, "", nil).ok(&o)
 	require.Equal(t, "on_the_way", o.Status)
@@ -232,8 +232,8 @@ func TestBookingHTTP(t *testing.T) {
 		{"POST", "/api/v1/orders/" + oid + "/assign", f.Tokens["owner"], map[string]any{"staff_id": uuid.Nil}},
 		{"POST", "/api/v1/orders/" + oid + "/assign", f.Tokens["owner"], map[string]any{"staff_id": uuid.New()}},
 		{"POST", "/api/v1/orders/" + oid + "/reschedule", f.Tokens["owner"], map[string]any{"start": "2001-01-01T00:00:00Z"}},
-		{"POST", "/api/v1/my/jobs/" + oid + "/arrive", staffTok, map[string]any{"location": map[string]any{"lng": 500, "lat": 0}}},
-		{"POST", "/api/v1/my/jobs/" + oid + "/complete", staffTok, map[string]any{"extras": []map[string]any{{"name": "x", "price": 0}}}},
+		{"POST", "/api/v1/me/jobs/" + oid + "/arrive", staffTok, map[string]any{"location": map[string]any{"lng": 500, "lat": 0}}},
+		{"POST", "/api/v1/me/jobs/" + oid + "/complete", staffTok, map[string]any{"extras": []map[string]any{{"name": "x", "price": 0}}}},
 		{"POST", "/api/v1/storefront/orders/" + oid + "/accept", cust, map[string]any{}},
 		{"GET", "/api/v1/orders?from=yesterday", f.Tokens["owner"], nil},
 		{"PUT", "/api/v1/booking/settings", f.Tokens["owner"], map[string]any{"slot_minutes": 7}},

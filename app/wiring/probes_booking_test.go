@@ -25,13 +25,13 @@ func bookingProbes() map[string]probe {
 	}
 	aJob := func(suffix string, body any) func(e *env) call {
 		return func(e *env) call {
-			return call{path: "/api/v1/my/jobs/" + bookingOf(e.A).OrderID.String() + suffix, body: body}
+			return call{path: "/api/v1/me/jobs/" + bookingOf(e.A).OrderID.String() + suffix, body: body}
 		}
 	}
 	// job makes an order of f's staff member in state and calls its own-job operation.
 	job := func(state booking.State, suffix string, body any) func(e *env, f *fixture) call {
 		return func(e *env, f *fixture) call {
-			return call{path: "/api/v1/my/jobs/" + probeOrder(e, f, state, true).String() + suffix, body: body}
+			return call{path: "/api/v1/me/jobs/" + probeOrder(e, f, state, true).String() + suffix, body: body}
 		}
 	}
 	store := func(state booking.State, assigned bool, suffix string, body func(e *env, f *fixture) any) func(e *env, f *fixture) call {
@@ -82,7 +82,7 @@ func bookingProbes() map[string]probe {
 		}},
 
 		// staff, own jobs
-		"list-my-jobs":   {own: func(e *env, f *fixture) call { return call{path: "/api/v1/my/jobs?when=upcoming"} }},
+		"list-my-jobs":   {own: func(e *env, f *fixture) call { return call{path: "/api/v1/me/jobs?when=upcoming"} }},
 		"get-my-job":     {object: true, attack: aJob("", nil), own: job(booking.Assigned, "", nil)},
 		"accept-my-job":  {object: true, attack: aJob("/accept", nil), own: job(booking.Assigned, "/accept", nil)},
 		"decline-my-job": {object: true, attack: aJob("/decline", reason), own: job(booking.Assigned, "/decline", reason)},

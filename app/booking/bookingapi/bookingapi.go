@@ -45,15 +45,15 @@ func Register(h huma.API, svc *booking.Service) {
 
 	// Staff: their own jobs.
 	vs := staff("visits:self")
-	huma.Register(h, reg("list-my-jobs", http.MethodGet, "/api/v1/my/jobs", "Your jobs: today, upcoming or past", vs, 0, jt), a.myJobs)
-	huma.Register(h, reg("get-my-job", http.MethodGet, "/api/v1/my/jobs/{id}", "One of your jobs", vs, 0, jt), a.getOrder)
-	huma.Register(h, reg("accept-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/accept", "Take the job", vs, 0, jt), a.acceptJob)
-	huma.Register(h, reg("decline-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/decline", "Refuse the job", vs, 0, jt), a.declineJob)
-	huma.Register(h, reg("depart-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/depart", "On the way", vs, 0, jt), a.depart)
-	huma.Register(h, reg("arrive-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/arrive", "Check in at the door (time and location)", vs, 0, jt), a.arrive)
-	huma.Register(h, reg("start-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/start", "Start the service", vs, 0, jt), a.start)
-	huma.Register(h, reg("complete-my-job", http.MethodPost, "/api/v1/my/jobs/{id}/complete", "File the completion report with extra items", vs, 0, jt), a.complete)
-	huma.Register(h, reg("accept-my-job-for-customer", http.MethodPost, "/api/v1/my/jobs/{id}/acceptance", "Record the customer's acceptance (their code or signature)", vs, 0, jt), a.acceptWork)
+	huma.Register(h, reg("list-my-jobs", http.MethodGet, "/api/v1/me/jobs", "Your jobs: today, upcoming or past", vs, 0, jt), a.myJobs)
+	huma.Register(h, reg("get-my-job", http.MethodGet, "/api/v1/me/jobs/{id}", "One of your jobs", vs, 0, jt), a.getOrder)
+	huma.Register(h, reg("accept-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/accept", "Take the job", vs, 0, jt), a.acceptJob)
+	huma.Register(h, reg("decline-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/decline", "Refuse the job", vs, 0, jt), a.declineJob)
+	huma.Register(h, reg("depart-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/depart", "On the way", vs, 0, jt), a.depart)
+	huma.Register(h, reg("arrive-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/arrive", "Check in at the door (time and location)", vs, 0, jt), a.arrive)
+	huma.Register(h, reg("start-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/start", "Start the service", vs, 0, jt), a.start)
+	huma.Register(h, reg("complete-my-job", http.MethodPost, "/api/v1/me/jobs/{id}/complete", "File the completion report with extra items", vs, 0, jt), a.complete)
+	huma.Register(h, reg("accept-my-job-for-customer", http.MethodPost, "/api/v1/me/jobs/{id}/acceptance", "Record the customer's acceptance (their code or signature)", vs, 0, jt), a.acceptWork)
 
 	// Store side.
 	huma.Register(h, reg("create-order", http.MethodPost, "/api/v1/orders", "Book a visit on a customer's behalf (Idempotency-Key makes retries safe)", staff("orders:create"), http.StatusCreated, ot), a.createOrder)
