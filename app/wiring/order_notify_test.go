@@ -1,12 +1,15 @@
 package wiring_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"doorstep/app/booking"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/notify"
 )
 
@@ -62,5 +65,24 @@ func TestOrderNotifications(t *testing.T) {
 	// The reminder was scheduled for two hours before the start.
 	var n int64
 	require.NoError(t, e.db.Owner.Raw(`select count(*) from outbox where task_type = 'booking:reminder' and payload::text like '%' || ? || '%'`, id).Scan(&n).Error)
+	require.EqualValues(t, 1, n)
+}
+
+// TestOrderReminder runs the booking:reminder handler's work directly: it reminds the customer
+// and the assigned staff member once per start, and a stale start does nothing.
+func TestOrderReminder(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	id := probeOrder(e, f, booking.Assigned, true)
+	d, err := e.app.Booking.Get(hqContext(f), id)
+	require.NoError(t, err)
+	ctx := dbx.WithTenant(context.Background(), f.Tenant.ID)
+	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start.Add(time.Hour)), "a moved visit's old reminder")
+	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start))
+	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start), "a duplicate")
+	e.inboxFor(f.CustomerToken, id.String(), notify.TemplateOrderReminderCustomer)
+	e.inboxFor(f.Tokens["staff"], id.String(), notify.TemplateOrderReminderStaff)
+	var n int64
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from order_events where order_id = ? and action = 'remind'`, id).Scan(&n).Error)
 	require.EqualValues(t, 1, n)
 }
