@@ -46,6 +46,7 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		_, err := s.AutoAccept(ctx, p.OrderID)
 		return ignoreSettled(err)
 	})
+	jobs.Handle(mux, func(ctx context.Context, p *ReminderPayload) error { return s.Remind(ctx, p.OrderID, p.Start) })
 	jobs.Handle(mux, func(ctx context.Context, _ *RecurringPayload) error {
 		_, err := s.RunRecurring(ctx)
 		return err

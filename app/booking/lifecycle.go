@@ -120,6 +120,9 @@ func (s *Service) act(ctx context.Context, id uuid.UUID, a Action, want Actor, r
 			}
 		}
 		st.ev.To = o.Status
+		if err := s.announce(ctx, a, st); err != nil {
+			return err
+		}
 		o.UpdatedAt = now
 		if err := s.repo.Save(ctx, o); err != nil {
 			return err

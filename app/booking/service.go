@@ -80,20 +80,22 @@ type Deps struct {
 	Slots   Slots       // nil: starts are not checked against availability (store tests)
 	Tenants Tenants     // loads the tenant for jobs (recurring bookings)
 	Clock   clock.Clock // nil: the system clock
+	Notify  Notifier    // nil: no order notifications (store tests)
 }
 
 // Service runs bookings and the order lifecycle.
 type Service struct {
-	db      *dbx.DB
-	repo    Repo
-	quotes  Quotes
-	catalog Catalog
-	staff   Staff
-	stores  Stores
-	outbox  *jobs.Outbox
-	slots   Slots
-	tenants Tenants
-	clock   clock.Clock
+	db       *dbx.DB
+	repo     Repo
+	quotes   Quotes
+	catalog  Catalog
+	staff    Staff
+	stores   Stores
+	outbox   *jobs.Outbox
+	slots    Slots
+	tenants  Tenants
+	clock    clock.Clock
+	notifier Notifier
 }
 
 // NewService wires the booking service.
@@ -101,7 +103,7 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock}
+	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock, notifier: d.Notify}
 }
 
 // NewOrder is a booking request. CustomerID is required for staff booking on a customer's
@@ -232,10 +234,11 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 			return err
 		}
 		if n.StaffID != uuid.Nil && o.Status == Confirmed {
-			o, err = s.assignLocked(ctx, o, n.StaffID, set, "")
-			return err
+			if o, err = s.assignLocked(ctx, o, n.StaffID, set, ""); err != nil {
+				return err
+			}
 		}
-		return nil
+		return s.announceCreate(ctx, o, n.StaffID, now)
 	})
 	return o, err
 }

@@ -35,6 +35,7 @@ import (
 	"doorstep/app/org/orgdb"
 	"doorstep/app/platform"
 	"doorstep/app/pricing"
+	"doorstep/app/review"
 	"doorstep/app/server"
 	"doorstep/app/staff"
 	"doorstep/jobs"
@@ -65,6 +66,7 @@ type App struct {
 	Catalog   *catalog.Service
 	Pricing   *pricing.Service
 	Booking   *booking.Service
+	Review    *review.Service
 	Platform  *platform.Service
 	Sessions  *scs.SessionManager
 	Server    *server.Server

@@ -15,15 +15,18 @@ import (
 	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
 	"doorstep/app/kit/clock"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/geo"
 	"doorstep/app/pricing"
 	"doorstep/app/staff"
+	"doorstep/tenant"
 )
 
 // wireBooking builds the booking service (orders, lifecycle, recurring series) and registers its API.
 func (a *App) wireBooking(api huma.API) {
 	a.Booking = booking.NewService(booking.Deps{DB: a.DB, Repo: bookingdb.New(a.DB), Quotes: a.Pricing, Catalog: bookingCatalog{a.Catalog},
-		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Slots: bookingSlots{a.Availability}, Tenants: a.Resolver, Clock: clock.System{}})
+		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Slots: bookingSlots{a.Availability}, Tenants: a.Resolver, Clock: clock.System{},
+		Notify: bookingNotifier{a}})
 	bookingapi.Register(api, a.Booking)
 }
 
@@ -96,4 +99,37 @@ func (b bookingStaff) Mine(ctx context.Context) (booking.StaffCard, error) {
 		return booking.StaffCard{}, err
 	}
 	return toCard(st), nil
+}
+
+// bookingNotifier supplies what order notifications show: the tenant's brand, time zone and
+// locale, the service's name in the tenant's locale, and the staff member's user and location.
+type bookingNotifier struct{ a *App }
+
+func (b bookingNotifier) Facts(ctx context.Context, o booking.Order) (booking.OrderFacts, error) {
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		id, _ := dbx.TenantID(ctx)
+		var err error
+		if t, err = b.a.Resolver.ByID(ctx, id); err != nil {
+			return booking.OrderFacts{}, err
+		}
+	}
+	f := booking.OrderFacts{Brand: t.BrandName(), Location: t.Location(), Locale: t.Locale}
+	sv, err := b.a.Catalog.GetService(auth.WithPrincipal(ctx, nil), o.ServiceID)
+	if err != nil {
+		return f, err
+	}
+	f.Service = sv.NameZh
+	if (t.Locale == "en" && sv.NameEn != "") || f.Service == "" {
+		f.Service = sv.NameEn
+	}
+	return f, nil
+}
+
+func (b bookingNotifier) StaffFacts(ctx context.Context, id uuid.UUID) (booking.StaffFacts, error) {
+	st, err := b.a.Staff.Get(auth.WithPrincipal(ctx, nil), id)
+	if err != nil {
+		return booking.StaffFacts{}, err
+	}
+	return booking.StaffFacts{UserID: st.UserID, Name: st.DisplayName, LastLocation: st.LastLocation}, nil
 }

@@ -3,13 +3,21 @@ package wiring
 import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/clock"
+	"doorstep/app/review"
+	"doorstep/app/review/reviewapi"
+	"doorstep/app/review/reviewdb"
 )
 
 // wireReview builds reviews and rating aggregates and registers their API.
-func (a *App) wireReview(api huma.API) {}
+func (a *App) wireReview(api huma.API) {
+	a.Review = review.NewService(a.DB, reviewdb.New(a.DB), clock.System{})
+	reviewapi.Register(api, a.Review)
+}
 
 // reviewTasks registers the area's job handlers.
-func (w *Worker) reviewTasks(mux *asynq.ServeMux) {}
+func (w *Worker) reviewTasks(mux *asynq.ServeMux) { w.a.Review.RegisterTasks(mux) }
 
 // reviewPeriodic registers the area's periodic tasks.
-func reviewPeriodic(s *asynq.Scheduler) error { return nil }
+func reviewPeriodic(s *asynq.Scheduler) error { return review.RegisterPeriodic(s) }
