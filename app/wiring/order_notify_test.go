@@ -55,7 +55,7 @@ func TestOrderNotifications(t *testing.T) {
 	_, body = e.inboxFor(f.Tokens["staff"], id, notify.TemplateOrderAssigned)
 	require.Contains(t, body, o.Number)
 
-	job := "/api/v1/my/jobs/" + id
+	job := "/api/v1/me/jobs/" + id
 	e.do(http.MethodPost, job+"/accept", f.Tokens["staff"], "", nil).ok(&o)
 	e.do(http.MethodPost, job+"/depart", f.Tokens["staff"], "", nil).ok(&o)
 	title, body = e.inboxFor(cust, id, notify.TemplateOrderOnTheWay)
