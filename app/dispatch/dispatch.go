@@ -451,6 +451,7 @@ type Result struct {
 	Mode   string
 	Offers []Offer
 	Order  *booking.Order // auto: the order, assigned
+	Staff  uuid.UUID      // auto: who was assigned
 }
 
 // Dispatch runs the store's mode for an order waiting for staff: manual does nothing, pool
@@ -475,6 +476,9 @@ func (s *Service) Dispatch(ctx context.Context, orderID uuid.UUID) (Result, erro
 			var a booking.Order
 			a, err = s.autoAssign(sys, o, 1)
 			res.Order = &a
+			if err == nil {
+				res.Staff = s.lastStaff(ctx, a)
+			}
 		}
 		return err
 	})
@@ -556,4 +560,13 @@ func (s *Service) AcceptTimeout(ctx context.Context, p AcceptTimeoutPayload) err
 		}
 		return err
 	})
+}
+
+// lastStaff is who holds the order now (uuid.Nil if nobody or unknown).
+func (s *Service) lastStaff(ctx context.Context, o booking.Order) uuid.UUID {
+	d, err := s.orders.Get(system(ctx), o.ID)
+	if err != nil || d.Assignment == nil {
+		return uuid.Nil
+	}
+	return d.Assignment.StaffID
 }
