@@ -45,7 +45,9 @@ func dispatchProbes() map[string]probe {
 		return func(e *env) call { return call{path: "/api/v1/me/offers/" + offerOf(e.A).String() + suffix} }
 	}
 	ownOffer := func(suffix string) func(e *env, f *fixture) call {
-		return func(e *env, f *fixture) call { return call{path: "/api/v1/me/offers/" + probeOffer(e, f).String() + suffix} }
+		return func(e *env, f *fixture) call {
+			return call{path: "/api/v1/me/offers/" + probeOffer(e, f).String() + suffix}
+		}
 	}
 	return map[string]probe{
 		"list-order-candidates": {object: true, attack: aOrder("/candidates"), own: func(e *env, f *fixture) call {
