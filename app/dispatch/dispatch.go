@@ -123,6 +123,7 @@ type Repo interface {
 	SetStatus(ctx context.Context, id uuid.UUID, from, to string, now time.Time) (bool, error)
 	ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) error
 	StaffOffers(ctx context.Context, staffID uuid.UUID, since time.Time) ([]Offer, error)
+	BoardRepo
 }
 
 // Deps are the service's collaborators.

@@ -3,6 +3,7 @@ package wiring_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -96,4 +97,21 @@ func TestDispatchAPI(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, booking.Accepted, d.Status)
 	require.Equal(t, f.StaffID, d.Assignment.StaffID)
+
+	// The dispatcher's board for the visit's day lists the store's staff with their load.
+	var board struct {
+		Unassigned []struct{ ID uuid.UUID }
+		Staff      []struct {
+			StaffID uuid.UUID `json:"staff_id"`
+			Visits  int
+		}
+	}
+	day := d.Start.In(f.Tenant.Location()).Format(time.DateOnly)
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+d.StoreID.String()+"&date="+day, disp, "", nil).status(http.StatusOK).ok(&board)
+	for _, o := range board.Unassigned {
+		require.NotEqual(t, orderID, o.ID, "taken orders are not unassigned")
+	}
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+d.StoreID.String()+"&date=tomorrow", disp, "", nil).status(http.StatusUnprocessableEntity)
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id=x&date="+day, disp, "", nil).status(http.StatusBadRequest)
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+uuid.NewString()+"&date="+day, disp, "", nil).status(http.StatusNotFound)
 }

@@ -56,6 +56,11 @@ func dispatchProbes() map[string]probe {
 		"dispatch-order": {object: true, attack: aOrder("/dispatch"), own: func(e *env, f *fixture) call {
 			return call{path: "/api/v1/orders/" + probeOrder(e, f, booking.Confirmed, false).String() + "/dispatch"}
 		}},
+		"get-dispatch-board": {object: true, attack: func(e *env) call {
+			return call{path: "/api/v1/dispatch/board?store_id=" + e.A.FrStoreID.String() + "&date=" + time.Now().Format(time.DateOnly)}
+		}, own: func(e *env, f *fixture) call {
+			return call{path: "/api/v1/dispatch/board?store_id=" + f.FrStoreID.String() + "&date=" + time.Now().Format(time.DateOnly)}
+		}},
 		"list-my-offers":   {own: func(e *env, f *fixture) call { return call{path: "/api/v1/me/offers"} }},
 		"take-my-offer":    {object: true, attack: aOffer("/take"), own: ownOffer("/take")},
 		"decline-my-offer": {object: true, attack: aOffer("/decline"), own: ownOffer("/decline")},

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/dispatch"
+	"doorstep/app/kit/geo"
 	"doorstep/app/kit/httpx"
 )
 
@@ -27,6 +28,7 @@ func Register(h huma.API, svc *dispatch.Service) {
 	dt, mt := "Dispatch", "My offers"
 	huma.Register(h, reg("list-order-candidates", http.MethodGet, "/api/v1/orders/{id}/candidates", "Eligible, free staff for the order, best first, with the score's reasons", staff("orders:dispatch"), dt), a.candidates)
 	huma.Register(h, reg("dispatch-order", http.MethodPost, "/api/v1/orders/{id}/dispatch", "Dispatch by the store's mode: manual does nothing, pool offers to the top N, auto assigns the best candidate", staff("orders:dispatch"), dt), a.dispatch)
+	huma.Register(h, reg("get-dispatch-board", http.MethodGet, "/api/v1/dispatch/board", "A store's day: unassigned and at-risk orders (starting within 2h, not accepted), staff load and positions", staff("orders:dispatch"), dt), a.board)
 	vs := staff("visits:self")
 	huma.Register(h, reg("list-my-offers", http.MethodGet, "/api/v1/me/offers", "Your order-pool offers of the last day (taken: someone was first)", vs, mt), a.myOffers)
 	huma.Register(h, reg("take-my-offer", http.MethodPost, "/api/v1/me/offers/{id}/take", "Take the order (the first wins; 409 offer_taken otherwise)", vs, mt), a.take)
@@ -166,4 +168,66 @@ func (a api) decline(ctx context.Context, in *DispatchIDPath) (*httpx.Body[Dispa
 		return nil, err
 	}
 	return &httpx.Body[DispatchOfferDTO]{Body: toOffer(off)}, nil
+}
+
+// DispatchBoardInput is the board's query.
+type DispatchBoardInput struct {
+	StoreID uuid.UUID `query:"store_id" format:"uuid" required:"true"`
+	Date    string    `query:"date" required:"true" doc:"YYYY-MM-DD in the tenant's time zone"`
+}
+
+// DispatchBoardOrderDTO is an order on the board.
+type DispatchBoardOrderDTO struct {
+	ID      uuid.UUID  `json:"id"`
+	Number  string     `json:"number"`
+	Status  string     `json:"status"`
+	Start   time.Time  `json:"start"`
+	End     time.Time  `json:"end"`
+	Address string     `json:"address"`
+	StaffID *uuid.UUID `json:"staff_id,omitempty"`
+}
+
+// DispatchStaffLoadDTO is a staff member's day.
+type DispatchStaffLoadDTO struct {
+	StaffID     uuid.UUID  `json:"staff_id"`
+	DisplayName string     `json:"display_name"`
+	BadgeNo     string     `json:"badge_no"`
+	Visits      int        `json:"visits"`
+	Minutes     int        `json:"minutes"`
+	Location    *geo.Point `json:"location,omitempty"`
+	LocatedAt   *time.Time `json:"located_at,omitempty"`
+}
+
+// DispatchBoardDTO is a store's day for its dispatcher.
+type DispatchBoardDTO struct {
+	StoreID    uuid.UUID               `json:"store_id"`
+	Date       string                  `json:"date"`
+	Unassigned []DispatchBoardOrderDTO `json:"unassigned"`
+	AtRisk     []DispatchBoardOrderDTO `json:"at_risk"`
+	Staff      []DispatchStaffLoadDTO  `json:"staff"`
+}
+
+func toBoardOrders(os []dispatch.BoardOrder) []DispatchBoardOrderDTO {
+	out := make([]DispatchBoardOrderDTO, len(os))
+	for i, o := range os {
+		out[i] = DispatchBoardOrderDTO{ID: o.ID, Number: o.Number, Status: o.Status, Start: o.Start, End: o.End, Address: o.Address}
+		if o.StaffID != uuid.Nil {
+			id := o.StaffID
+			out[i].StaffID = &id
+		}
+	}
+	return out
+}
+
+func (a api) board(ctx context.Context, in *DispatchBoardInput) (*httpx.Body[DispatchBoardDTO], error) {
+	b, err := a.svc.Board(ctx, in.StoreID, in.Date)
+	if err != nil {
+		return nil, err
+	}
+	out := DispatchBoardDTO{StoreID: b.StoreID, Date: b.Date, Unassigned: toBoardOrders(b.Unassigned), AtRisk: toBoardOrders(b.AtRisk),
+		Staff: make([]DispatchStaffLoadDTO, len(b.Staff))}
+	for i, s := range b.Staff {
+		out.Staff[i] = DispatchStaffLoadDTO(s)
+	}
+	return &httpx.Body[DispatchBoardDTO]{Body: out}, nil
 }

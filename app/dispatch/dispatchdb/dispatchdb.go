@@ -12,6 +12,7 @@ import (
 	"doorstep/app/dispatch"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
+	"doorstep/app/kit/geo"
 )
 
 // Repo implements dispatch.Repo. Row-level security scopes every query to the tenant.
@@ -205,6 +206,70 @@ func (r *Repo) StaffOffers(ctx context.Context, staffID uuid.UUID, since time.Ti
 	out := make([]dispatch.Offer, len(rows))
 	for i, x := range rows {
 		out[i] = x.offer()
+	}
+	return out, nil
+}
+
+var _ dispatch.BoardRepo = (*Repo)(nil)
+
+type boardRow struct {
+	ID       uuid.UUID
+	Number   string
+	Status   string
+	StartsAt time.Time
+	EndsAt   time.Time
+	Address  string
+	StaffID  *uuid.UUID
+}
+
+// BoardOrders lists the store's orders starting in [from, to) that wait for staff or for
+// their accept (confirmed, assigned), by start.
+func (r *Repo) BoardOrders(ctx context.Context, storeID uuid.UUID, from, to time.Time) ([]dispatch.BoardOrder, error) {
+	var rows []boardRow
+	if err := r.conn(ctx).Raw(`select o.id, o.number, o.status, o.starts_at, o.ends_at, o.address, a.staff_id
+		from orders o left join assignments a on a.tenant_id = o.tenant_id and a.order_id = o.id and a.status = 'active'
+		where o.store_id = ? and o.starts_at >= ? and o.starts_at < ? and o.status in ('confirmed', 'assigned')
+		order by o.starts_at, o.number limit 1000`, storeID, from, to).Scan(&rows).Error; err != nil {
+		return nil, dbx.Err(err)
+	}
+	out := make([]dispatch.BoardOrder, len(rows))
+	for i, x := range rows {
+		out[i] = dispatch.BoardOrder{ID: x.ID, Number: x.Number, Status: x.Status, Start: x.StartsAt, End: x.EndsAt, Address: x.Address}
+		if x.StaffID != nil {
+			out[i].StaffID = *x.StaffID
+		}
+	}
+	return out, nil
+}
+
+type loadRow struct {
+	StaffID     uuid.UUID
+	DisplayName string
+	BadgeNo     string
+	Visits      int
+	Minutes     float64
+	Lng, Lat    *float64
+	LocatedAt   *time.Time
+}
+
+// StoreLoad lists the store's active staff with their visits that day and last position.
+func (r *Repo) StoreLoad(ctx context.Context, storeID uuid.UUID, from, to time.Time) ([]dispatch.StaffLoad, error) {
+	var rows []loadRow
+	if err := r.conn(ctx).Raw(`select s.id as staff_id, s.display_name, s.badge_no,
+		  count(a.id) as visits, coalesce(sum(extract(epoch from upper(a.during) - lower(a.during)) / 60), 0) as minutes,
+		  st_x(s.last_location::geometry) as lng, st_y(s.last_location::geometry) as lat, s.located_at
+		from staff s left join assignments a on a.tenant_id = s.tenant_id and a.staff_id = s.id and a.status = 'active'
+		  and lower(a.during) >= ? and lower(a.during) < ?
+		where s.store_id = ? and s.status = 'active'
+		group by s.tenant_id, s.id order by visits desc, s.badge_no limit 1000`, from, to, storeID).Scan(&rows).Error; err != nil {
+		return nil, dbx.Err(err)
+	}
+	out := make([]dispatch.StaffLoad, len(rows))
+	for i, x := range rows {
+		out[i] = dispatch.StaffLoad{StaffID: x.StaffID, DisplayName: x.DisplayName, BadgeNo: x.BadgeNo, Visits: x.Visits, Minutes: int(x.Minutes), LocatedAt: x.LocatedAt}
+		if x.Lng != nil && x.Lat != nil {
+			out[i].Location = &geo.Point{Lng: *x.Lng, Lat: *x.Lat}
+		}
 	}
 	return out, nil
 }
