@@ -24,6 +24,7 @@ import (
 	"doorstep/app/booking"
 	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
+	"doorstep/app/dispatch"
 	"doorstep/app/identity"
 	"doorstep/app/identity/identityapi"
 	"doorstep/app/identity/identitydb"
@@ -67,6 +68,7 @@ type App struct {
 	Pricing   *pricing.Service
 	Booking   *booking.Service
 	Review    *review.Service
+	Dispatch  *dispatch.Service
 	Platform  *platform.Service
 	Sessions  *scs.SessionManager
 	Server    *server.Server
