@@ -27,7 +27,48 @@ var _ staff.Repo = (*Repo)(nil)
 //     at 5,000 staff). Materialised CTEs and per-row checks rule that plan out.
 //
 // {FILTER} is replaced by the scope conditions.
-const EligibleSQL = `
+const EligibleSQL = EligibleCTEs + `
+select s.id as staff_id, s.user_id, s.store_id, s.level_id, coalesce(lv.rank, 0) as level_rank, s.badge_no, s.display_name,
+  s.located_at,
+  case when s.last_location is not null then st_distance(s.last_location, {PT}::geography)
+       when s.home is not null then st_distance(s.home, {PT}::geography)
+       when so.location is not null then st_distance(so.location, {PT}::geography) end as distance_m,
+  case when s.last_location is not null then 'last_location' when s.home is not null then 'home'
+       when so.location is not null then 'store' else '' end as distance_from
+from skilled k
+join staff s on s.tenant_id = @t and s.id = k.staff_id
+join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
+cross join svc
+left join staff_levels lv on lv.tenant_id = s.tenant_id and lv.id = s.level_id
+where ` + EligibleStaffWhere + `
+  and not exists (
+    select 1 from required r where not exists (
+      select 1 from staff_certificates c
+      where c.tenant_id = @t and c.staff_id = s.id and c.type = r.type and c.status = 'approved'
+        and (c.expires_on is null or c.expires_on >= ({HI} at time zone so.time_zone)::date)))
+  and not exists (
+    select 1 from staff_exceptions x
+    where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'leave' and x.during && tstzrange({LO}, {HI}))
+  and (
+    exists (
+      select 1 from staff_hours h
+      where h.tenant_id = @t and h.staff_id = s.id
+        and h.weekday = extract(dow from ({LO} at time zone so.time_zone))::int
+        and ({LO} at time zone so.time_zone) >= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.start_min)
+        and ({HI} at time zone so.time_zone) <= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.end_min))
+    or exists (
+      select 1 from staff_exceptions x
+      where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'extra' and x.during @> tstzrange({LO}, {HI})))
+  {FILTER}
+order by distance_m nulls last, s.badge_no
+limit @limit`
+
+// EligibleCTEs are the common table expressions of every eligibility query, here and in
+// availability (slotsdb): the service's category and minimum level rank (svc), its category
+// and ancestors (cats), the certificate types it requires plus the mandatory ones (required),
+// the staff holding the skill (skilled, the driver) and the stores whose territory covers the
+// point (here). Parameters: @t tenant, @s service; {PT} is the point.
+const EligibleCTEs = `
 with recursive svc as materialized (
   select s.category_id, coalesce(l.rank, 0) as min_rank
   from catalog_services s
@@ -51,46 +92,16 @@ with recursive svc as materialized (
   select k.staff_id from staff_skills k join cats on k.category_id = cats.id where k.tenant_id = @t
 ), here as materialized (
   select id from stores where tenant_id = @t and territory is not null and st_covers(territory, {PT})
-)
-select s.id as staff_id, s.user_id, s.store_id, s.level_id, coalesce(lv.rank, 0) as level_rank, s.badge_no, s.display_name,
-  s.located_at,
-  case when s.last_location is not null then st_distance(s.last_location, {PT}::geography)
-       when s.home is not null then st_distance(s.home, {PT}::geography)
-       when so.location is not null then st_distance(so.location, {PT}::geography) end as distance_m,
-  case when s.last_location is not null then 'last_location' when s.home is not null then 'home'
-       when so.location is not null then 'store' else '' end as distance_from
-from skilled k
-join staff s on s.tenant_id = @t and s.id = k.staff_id
-join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
-cross join svc
-left join staff_levels lv on lv.tenant_id = s.tenant_id and lv.id = s.level_id
-where s.status = 'active'
+)`
+
+// EligibleStaffWhere are the per-staff conditions every eligibility query shares, over staff s,
+// its level lv and svc: active, senior enough, and an area that covers {PT}.
+const EligibleStaffWhere = `s.status = 'active'
   and coalesce(lv.rank, 0) >= svc.min_rank
   and case s.area_kind
         when 'store' then s.store_id in (select id from here)
         when 'polygon' then st_covers(s.area_polygon, {PT})
-        else st_dwithin(s.home, {PT}::geography, s.radius_m) end
-  and not exists (
-    select 1 from required r where not exists (
-      select 1 from staff_certificates c
-      where c.tenant_id = @t and c.staff_id = s.id and c.type = r.type and c.status = 'approved'
-        and (c.expires_on is null or c.expires_on >= ({HI} at time zone so.time_zone)::date)))
-  and not exists (
-    select 1 from staff_exceptions x
-    where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'leave' and x.during && tstzrange({LO}, {HI}))
-  and (
-    exists (
-      select 1 from staff_hours h
-      where h.tenant_id = @t and h.staff_id = s.id
-        and h.weekday = extract(dow from ({LO} at time zone so.time_zone))::int
-        and ({LO} at time zone so.time_zone) >= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.start_min)
-        and ({HI} at time zone so.time_zone) <= date_trunc('day', {LO} at time zone so.time_zone) + make_interval(mins => h.end_min))
-    or exists (
-      select 1 from staff_exceptions x
-      where x.tenant_id = @t and x.staff_id = s.id and x.kind = 'extra' and x.during @> tstzrange({LO}, {HI})))
-  {FILTER}
-order by distance_m nulls last, s.badge_no
-limit @limit`
+        else st_dwithin(s.home, {PT}::geography, s.radius_m) end`
 
 var eligibleExpand = strings.NewReplacer(
 	"{PT}", "st_setsrid(st_makepoint(cast(@lng as float8), cast(@lat as float8)), 4326)",

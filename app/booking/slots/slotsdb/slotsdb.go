@@ -13,6 +13,7 @@ import (
 
 	"doorstep/app/booking/slots"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/staff/staffdb"
 )
 
 // Store implements slots.Store.
@@ -54,31 +55,7 @@ from (select 1) one left join booking_settings b on true`, storeID).Scan(&row).E
 // staffdb's reasoning: skilled staff drive, every other condition is a per-row check, and
 // st_covers runs once per store because spatial operators cannot be index conditions under
 // row-level security.
-const CandidatesSQL = `
-with recursive svc as materialized (
-  select s.category_id, coalesce(l.rank, 0) as min_rank
-  from catalog_services s
-  left join staff_levels l on l.tenant_id = s.tenant_id and l.id = s.min_level_id
-  where s.tenant_id = @t and s.id = @s
-), cats as (
-  select c.id, c.parent_id, 1 as depth
-  from catalog_categories c join svc on c.id = svc.category_id
-  where c.tenant_id = @t
-  union all
-  select c.id, c.parent_id, cats.depth + 1
-  from catalog_categories c join cats on c.id = cats.parent_id
-  where c.tenant_id = @t and cats.depth < 16
-), required as materialized (
-  select certificate_type as type from catalog_service_certificates where tenant_id = @t and service_id = @s
-  union
-  select code from certificate_types where tenant_id = @t and mandatory
-), skilled as materialized (
-  select staff_id from staff_skills where tenant_id = @t and service_id = @s
-  union
-  select k.staff_id from staff_skills k join cats on k.category_id = cats.id where k.tenant_id = @t
-), here as materialized (
-  select id from stores where tenant_id = @t and territory is not null and st_covers(territory, {PT})
-)
+const CandidatesSQL = staffdb.EligibleCTEs + `
 select s.id as staff_id, so.time_zone,
   case when cert.until is null or cert.until = 'infinity' then 0 else to_char(cert.until, 'YYYYMMDD')::int end as certs_until
 from skilled k
@@ -93,12 +70,7 @@ cross join lateral (
             where c.tenant_id = @t and c.staff_id = s.id and c.type = r.type and c.status = 'approved') as best
     from required r) x
 ) cert
-where s.status = 'active'
-  and coalesce(lv.rank, 0) >= svc.min_rank
-  and case s.area_kind
-        when 'store' then s.store_id in (select id from here)
-        when 'polygon' then st_covers(s.area_polygon, {PT})
-        else st_dwithin(s.home, {PT}::geography, s.radius_m) end
+where ` + staffdb.EligibleStaffWhere + `
   and cert.missing = 0
   and (cert.until is null or cert.until >= (cast(@lo as timestamptz) at time zone so.time_zone)::date)`
 
