@@ -24,12 +24,9 @@ type NewCertificate struct {
 func (s *Service) AddCertificate(ctx context.Context, staffID uuid.UUID, n NewCertificate) (Certificate, error) {
 	var out Certificate
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		st, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		out, err = s.addCertificate(ctx, st, n)
 		return err
@@ -61,12 +58,9 @@ func (s *Service) addCertificate(ctx context.Context, st Staff, n NewCertificate
 func (s *Service) ListCertificates(ctx context.Context, staffID uuid.UUID) ([]Certificate, error) {
 	var out []Certificate
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		_, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		out, err = s.repo.ListCertificates(ctx, staffID)
 		return err
@@ -90,12 +84,9 @@ func (s *Service) Review(ctx context.Context, staffID, certID uuid.UUID, approve
 	}
 	var out Certificate
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		_, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		var before Certificate
 		out, err = s.repo.UpdateCertificate(ctx, staffID, certID, func(c *Certificate) error {

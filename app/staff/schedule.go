@@ -32,12 +32,9 @@ func validateException(e NewException, v *errs.Validation) {
 func (s *Service) AddException(ctx context.Context, staffID uuid.UUID, n NewException) (Exception, error) {
 	var out Exception
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		st, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		out, err = s.addException(ctx, st, n)
 		return err
@@ -66,12 +63,9 @@ func (s *Service) addException(ctx context.Context, st Staff, n NewException) (E
 func (s *Service) ListExceptions(ctx context.Context, staffID uuid.UUID, from, to time.Time) ([]Exception, error) {
 	var out []Exception
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		_, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		out, err = s.repo.ListExceptions(ctx, staffID, from, to)
 		return err
@@ -82,12 +76,9 @@ func (s *Service) ListExceptions(ctx context.Context, staffID uuid.UUID, from, t
 // DeleteException removes an exception of a staff member in the caller's scope.
 func (s *Service) DeleteException(ctx context.Context, staffID, id uuid.UUID) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		_, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		e, err := s.repo.DeleteException(ctx, staffID, id)
 		if err != nil {

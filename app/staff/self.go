@@ -124,12 +124,9 @@ func (s *Service) SetLocation(ctx context.Context, staffID uuid.UUID, at geo.Poi
 		return err
 	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		st, err := s.repo.Get(ctx, staffID)
+		_, err := s.visibleStaff(ctx, staffID)
 		if err != nil {
 			return err
-		}
-		if !canSee(ctx, st) {
-			return ErrNotFound
 		}
 		return s.repo.SetLocation(ctx, staffID, at, when)
 	})

@@ -244,9 +244,16 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Staff, error) {
 	var st Staff
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		st, err = s.repo.Get(ctx, id)
+		st, err = s.visibleStaff(ctx, id)
 		return err
 	})
+	return st, err
+}
+
+// visibleStaff reads a staff member inside the caller's data scope; one outside it is not
+// found, as if it did not exist.
+func (s *Service) visibleStaff(ctx context.Context, id uuid.UUID) (Staff, error) {
+	st, err := s.repo.Get(ctx, id)
 	if err != nil {
 		return Staff{}, err
 	}
