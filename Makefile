@@ -10,16 +10,13 @@ BENCH     ?= .
 SERVICES  := deploy/dev/services.sh
 
 # Prefixes for a recipe line: export DATABASE_URL and REDIS_URL from services.sh (starting private
-# servers if need be; fails the line if it fails), and STRIPE_MOCK_URL from stripe-mock.sh (never
-# fails the line: stripe-mock is not needed by every test yet, so its absence is only a warning).
+# servers if need be; fails the line if it fails), and STRIPE_MOCK_URL from stripe-mock.sh (installing
+# and starting it if need be; the payment tests need it, so its failure fails the line too).
 WITH_SERVICES = services_env="$$($(SERVICES))"; eval "$$services_env";
 # The same, with DATABASE_URL naming the application's database (created by `doorstep dev`)
 # rather than the maintenance database tests clone from; a DATABASE_URL you set is kept.
 WITH_APP_DB = services_env="$$(DOORSTEP_DATABASE=doorstep $(SERVICES))"; eval "$$services_env";
-WITH_STRIPE_MOCK = if stripe_env="$$(deploy/dev/stripe-mock.sh)"; then eval "$$stripe_env"; else \
-    printf '\n%s\n%s\n%s\n\n' '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' \
-    '!! WARNING: stripe-mock is unavailable (see above); STRIPE_MOCK_URL is unset.' \
-    '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!' >&2; fi;
+WITH_STRIPE_MOCK = stripe_env="$$(deploy/dev/stripe-mock.sh)"; eval "$$stripe_env";
 # -race needs cgo, and cgo a C compiler; without one the tests still run, without -race.
 RACE = race=-race; if [ "$$($(GO) env CGO_ENABLED)" != 1 ]; then race=; \
     echo 'WARNING: cgo is off (no C compiler?); running tests without -race' >&2; fi;
@@ -30,7 +27,8 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
 
 dev: ## API, console, storefront, worker and scheduler on http://localhost:8080, migrated and seeded
-	@$(WITH_APP_DB) exec $(GO) run ./cmd/doorstep dev
+	@$(WITH_APP_DB) $(WITH_STRIPE_MOCK) STRIPE_API_URL="$${STRIPE_API_URL:-$$STRIPE_MOCK_URL}" \
+	STRIPE_WEBHOOK_SECRET="$${STRIPE_WEBHOOK_SECRET:-whsec_doorstep_dev}" exec $(GO) run ./cmd/doorstep dev
 
 test: ## go vet, then every test with -race against real PostgreSQL and Redis (what CI runs)
 	@deploy/dev/tools.sh cc || true

@@ -30,10 +30,12 @@ import (
 	"doorstep/app/identity/identitydb"
 	"doorstep/app/kit/clock"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/ledger"
 	"doorstep/app/notify"
 	"doorstep/app/org"
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
+	"doorstep/app/payment/gateway"
 	"doorstep/app/platform"
 	"doorstep/app/pricing"
 	"doorstep/app/review"
@@ -78,6 +80,9 @@ type App struct {
 
 	Availability *slots.Service // bookable slots (app/booking/slots)
 
+	Ledger  *ledger.Service // the double-entry book (app/ledger)
+	Gateway gateway.Gateway // the payment processor (Stripe)
+
 	closers []func()
 }
 
@@ -85,6 +90,7 @@ type App struct {
 type Options struct {
 	Identity *identity.Config // nil: identity.DefaultConfig()
 	Sender   notify.Sender    // nil: see App.senders; set: takes every channel but the in-app inbox
+	Gateway  gateway.Gateway  // nil: Stripe at Config.StripeAPIURL
 }
 
 // New connects everything. The caller must Close the app.
@@ -168,6 +174,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	orgapi.Register(api, a.Org)
 	rbacapi.Register(api, a.Roles)
 	auditapi.Register(api, a.Audit)
+	a.wireLedger(opt)
 	a.wireStaff(api)
 	a.wireCatalog(api)
 	a.wireAvailability(api)

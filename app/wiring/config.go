@@ -29,6 +29,9 @@ type Config struct {
 	SMTPFrom          string        `env:"SMTP_FROM" help:"From address of e-mail notifications, e.g. Doorstep <no-reply@example.com>"`
 	SMTPUsername      string        `env:"SMTP_USERNAME" help:"SMTP AUTH PLAIN user; empty: no authentication"`
 	SMTPPassword      string        `env:"SMTP_PASSWORD" help:"SMTP AUTH PLAIN password"`
+	StripeSecretKey   string        `env:"STRIPE_SECRET_KEY" envDefault:"sk_test_doorstep" help:"Stripe secret key (stripe-mock accepts any sk_test_ key)"`
+	StripeAPIURL      string        `env:"STRIPE_API_URL" help:"Stripe API base URL; empty: api.stripe.com; dev and tests: stripe-mock"`
+	StripeWebhookKey  string        `env:"STRIPE_WEBHOOK_SECRET" help:"signing secret of /api/v1/webhooks/stripe (whsec_…); empty: every event is refused"`
 	SessionTTL        time.Duration `env:"SESSION_TTL" envDefault:"12h" help:"web session lifetime"`
 	TrustedProxies    []string      `env:"TRUSTED_PROXIES" envSeparator:"," help:"proxy addresses whose X-Forwarded-For is believed"`
 	MaxBodyBytes      int64         `env:"MAX_BODY_BYTES" envDefault:"1048576" help:"largest accepted request body"`
@@ -71,6 +74,9 @@ func EnvHelp() string {
 		{"SMTP_FROM", "", "From address of e-mail notifications"},
 		{"SMTP_USERNAME", "", "SMTP AUTH user; empty: no authentication"},
 		{"SMTP_PASSWORD", "", "SMTP AUTH password"},
+		{"STRIPE_SECRET_KEY", "sk_test_doorstep", "Stripe secret key"},
+		{"STRIPE_API_URL", "", "Stripe API base URL; empty: api.stripe.com (dev: stripe-mock)"},
+		{"STRIPE_WEBHOOK_SECRET", "", "signing secret of /api/v1/webhooks/stripe; empty: events refused"},
 		{"SESSION_TTL", "12h", "web session lifetime"},
 		{"TRUSTED_PROXIES", "", "comma-separated proxies trusted for X-Forwarded-For"},
 		{"MAX_BODY_BYTES", "1048576", "largest accepted request body"},

@@ -117,6 +117,9 @@ func (s *syncBuffer) String() string {
 
 const password = "correct horse battery"
 
+// testWebhookSecret signs the Stripe events tests deliver to /api/v1/webhooks/stripe.
+const testWebhookSecret = "whsec_doorstep_test"
+
 // newEnv wires the real application on a fresh database and Redis index, runs its worker,
 // and builds two tenants.
 func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
@@ -134,6 +137,8 @@ func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	cfg.BaseDomain, cfg.DevMode = baseDomain, true
 	cfg.RelayInterval = 50 * time.Millisecond
 	cfg.DBMaxConns = 10
+	cfg.StripeAPIURL, cfg.StripeWebhookKey = os.Getenv("STRIPE_MOCK_URL"), testWebhookSecret
+	require.NotEmpty(t, cfg.StripeAPIURL, "STRIPE_MOCK_URL is unset: run through make test, or eval \"$(deploy/dev/stripe-mock.sh)\"")
 	idc := identity.DefaultConfig()
 	idc.LoginPerMinute, idc.LoginPerMinIP, idc.CodesPerHour, idc.CodesPerMinIP = 100000, 100000, 100000, 100000
 	if tune != nil {
