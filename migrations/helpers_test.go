@@ -145,7 +145,7 @@ type tenantSeed struct {
 // tenantSeeds covers every tenant table, in foreign-key order. When a migration adds a tenant
 // table, TestRLSNoTenantNoRows fails until a seed for it is added: core tables below, the
 // catalogue's in seeds_catalog_test.go, the roster's in seeds_staff_test.go.
-var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeeds, bookingSeeds, inboxSeeds, reviewSeeds, dispatchSeeds)
+var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeeds, bookingSeeds, inboxSeeds, reviewSeeds, dispatchSeeds, dispatchFlagSeeds)
 
 // coreSeeds cover the foundation tables and the shared staff reference data.
 var coreSeeds = []tenantSeed{

@@ -222,11 +222,15 @@ func (s Settings) validate() error {
 
 // DispatchSettings are a store's dispatch mode.
 type DispatchSettings struct {
-	StoreID   uuid.UUID
-	Mode      string // manual, pool, auto
-	PoolSize  int
-	UpdatedAt time.Time
+	StoreID    uuid.UUID
+	Mode       string // manual, pool, auto
+	PoolSize   int
+	PoolRounds int // pool mode: offer rounds before the order is flagged at risk (0: DefaultPoolRounds)
+	UpdatedAt  time.Time
 }
+
+// DefaultPoolRounds is the schema's default of store_dispatch_settings.pool_rounds.
+const DefaultPoolRounds = 3
 
 // Repo persists orders and everything hanging off them. Get with lock takes the row lock
 // (select … for update) that every transition holds.

@@ -177,4 +177,6 @@ func toSettings(d BookingSettingsDTO) booking.Settings {
 type DispatchSettingsDTO struct {
 	Mode     string `json:"mode" enum:"manual,pool,auto"`
 	PoolSize int    `json:"pool_size" minimum:"1" maximum:"100" doc:"Pool mode: how many staff get each offer"`
+	// PoolRounds: 0 (or absent) keeps the default of 3.
+	PoolRounds int `json:"pool_rounds,omitempty" minimum:"0" maximum:"20" doc:"Pool mode: offer rounds (each to the next pool_size staff not yet offered) before the order is flagged at risk; default 3"`
 }
