@@ -166,6 +166,11 @@ type Detail struct {
 	Staff      *StaffCard
 	Extras     []Extra
 	Reports    []Report
+	// On the way only (F4.4): the staff member's last reported position and the minutes from
+	// there to the address at the tenant's travel speed; nil while no position is known.
+	StaffLocation *geo.Point
+	StaffSeenAt   *time.Time
+	ETAMinutes    *int
 }
 
 // Filter narrows store order lists. The Only* fields are the data scope, set by the service.

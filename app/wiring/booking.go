@@ -131,5 +131,5 @@ func (b bookingNotifier) StaffFacts(ctx context.Context, id uuid.UUID) (booking.
 	if err != nil {
 		return booking.StaffFacts{}, err
 	}
-	return booking.StaffFacts{UserID: st.UserID, Name: st.DisplayName, LastLocation: st.LastLocation}, nil
+	return booking.StaffFacts{UserID: st.UserID, Name: st.DisplayName, LastLocation: st.LastLocation, LocatedAt: st.LocatedAt}, nil
 }
