@@ -166,6 +166,11 @@ func (s *Service) hold(ctx context.Context, st *step, staffID uuid.UUID) error {
 	if err != nil || !card.Active {
 		return ErrStaffNotAvailable
 	}
+	// Store-side callers assign only staff of stores in their data scope (store, franchisee,
+	// head office); one outside it is as unknown to them as a missing one.
+	if st.as == ActorStore && s.checkStoreScope(ctx, card.StoreID) != nil {
+		return ErrStaffNotAvailable
+	}
 	a := Assignment{ID: uuid.Must(uuid.NewV7()), OrderID: st.o.ID, StaffID: staffID,
 		From: st.o.Start.Add(-time.Duration(st.set.BufferMinutes) * time.Minute), To: st.o.End,
 		Status: AssignmentActive, CreatedBy: st.ev.Actor, CreatedAt: st.now}

@@ -88,6 +88,8 @@ type Repo interface {
 	AutoReview(ctx context.Context, now time.Time) (int, error)
 	// StoresOfFranchisee lists a franchisee's stores (data scope).
 	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
+	// StaffStores maps staff members to their stores (unknown ones are absent).
+	StaffStores(ctx context.Context, staffIDs []uuid.UUID) (map[uuid.UUID]uuid.UUID, error)
 	// SetHidden hides (at) or shows (nil) a review on the storefront.
 	SetHidden(ctx context.Context, id uuid.UUID, at *time.Time) error
 	// Published lists the visible reviews of a service or staff member, newest first, with
@@ -303,6 +305,34 @@ func (s *Service) Ratings(ctx context.Context, staffIDs []uuid.UUID) ([]Rating, 
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = s.repo.Ratings(ctx, staffIDs)
+		return err
+	})
+	return out, err
+}
+
+// VisibleRatings is Ratings for staff-side callers: staff members of stores outside a
+// store- or franchisee-scoped caller's data scope are left out, as if never rated.
+func (s *Service) VisibleRatings(ctx context.Context, staffIDs []uuid.UUID) ([]Rating, error) {
+	if len(staffIDs) == 0 {
+		return nil, nil
+	}
+	var out []Rating
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		stores, err := s.repo.StaffStores(ctx, staffIDs)
+		if err != nil {
+			return err
+		}
+		mine := make([]uuid.UUID, 0, len(staffIDs))
+		for _, id := range staffIDs {
+			if st, ok := stores[id]; ok && s.inScope(ctx, st) == nil {
+				mine = append(mine, id)
+			}
+		}
+		if len(mine) == 0 {
+			out = []Rating{}
+			return nil
+		}
+		out, err = s.repo.Ratings(ctx, mine)
 		return err
 	})
 	return out, err

@@ -77,7 +77,7 @@ func (b bookingSlots) Check(ctx context.Context, packageID uuid.UUID, addOns []p
 }
 
 // bookingStaff is the roster as booking sees it. Card reads past the caller's data scope: a
-// customer is shown who is coming, and a dispatcher may assign staff of any store.
+// customer is shown who is coming (booking itself keeps assignments within the caller's scope).
 type bookingStaff struct{ s *staff.Service }
 
 func toCard(st staff.Staff) booking.StaffCard {

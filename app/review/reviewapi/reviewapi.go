@@ -37,7 +37,7 @@ func Register(h huma.API, svc *review.Service) {
 	pub := httpx.Access{Audience: httpx.Public, TenantFromHost: true}
 	huma.Register(h, reg("storefront-service-reviews", http.MethodGet, "/api/v1/storefront/catalog/services/{id}/reviews", "A service's published reviews, newest first, with their average", pub, 0, "Storefront"), a.serviceReviews)
 	huma.Register(h, reg("storefront-staff-reviews", http.MethodGet, "/api/v1/storefront/staff/{id}/reviews", "A staff member's published reviews, newest first, with their average", pub, 0, "Storefront"), a.staffReviews)
-	huma.Register(h, reg("list-staff-ratings", http.MethodGet, "/api/v1/staff-ratings", "Staff members' rating aggregates", staff("orders:read"), 0, st), a.ratings)
+	huma.Register(h, reg("list-staff-ratings", http.MethodGet, "/api/v1/staff-ratings", "Staff members' rating aggregates (staff of stores in your scope)", staff("orders:read"), 0, st), a.ratings)
 }
 
 // ReviewRecordDTO is a review.
@@ -185,7 +185,7 @@ func (a api) ratings(ctx context.Context, in *ReviewRatingsQuery) (*httpx.Body[[
 		}
 		ids = append(ids, id)
 	}
-	rs, err := a.svc.Ratings(ctx, ids)
+	rs, err := a.svc.VisibleRatings(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -323,3 +323,16 @@ func (r *Repo) Summary(ctx context.Context, f review.PublicFilter) (review.Summa
 	}
 	return out, nil
 }
+
+// StaffStores implements review.Repo.
+func (r *Repo) StaffStores(ctx context.Context, staffIDs []uuid.UUID) (map[uuid.UUID]uuid.UUID, error) {
+	var rows []struct{ ID, StoreID uuid.UUID }
+	if err := r.db.Conn(ctx).Raw(`select id, store_id from staff where id in ?`, staffIDs).Scan(&rows).Error; err != nil {
+		return nil, dbx.Err(err)
+	}
+	out := make(map[uuid.UUID]uuid.UUID, len(rows))
+	for _, x := range rows {
+		out[x.ID] = x.StoreID
+	}
+	return out, nil
+}
