@@ -168,6 +168,17 @@ func (s *Service) announce(ctx context.Context, a Action, st *step) error {
 	return nil
 }
 
+// TellOffer tells a staff member, in the caller's transaction (the outbox), that the order is
+// offered to them in the pool and for how many minutes (dispatch calls it per offer).
+func (s *Service) TellOffer(ctx context.Context, o Order, staffID uuid.UUID, minutes int) error {
+	if s.notifier == nil {
+		return nil
+	}
+	return s.send(ctx, o, staffID, notify.TemplateOrderOffer, false, func(p map[string]string, _ StaffFacts) {
+		p[notify.ParamMinutes] = strconv.Itoa(minutes)
+	})
+}
+
 // announceCreate is Create's part: the confirmation and the reminder, and the assignment.
 func (s *Service) announceCreate(ctx context.Context, o Order, staffID uuid.UUID, now time.Time) error {
 	if s.notifier == nil || o.Status == PendingPayment {

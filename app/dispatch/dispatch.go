@@ -91,6 +91,8 @@ type Orders interface {
 	Accept(ctx context.Context, id uuid.UUID) (booking.Order, error)
 	Settings(ctx context.Context) (booking.Settings, error)
 	DispatchSettings(ctx context.Context, storeID uuid.UUID) (booking.DispatchSettings, error)
+	// TellOffer notifies a staff member of a pool offer, in the transaction (the outbox).
+	TellOffer(ctx context.Context, o booking.Order, staffID uuid.UUID, minutes int) error
 }
 
 // Roster finds eligible staff (*staff.Service).
@@ -379,6 +381,11 @@ func (s *Service) offer(ctx context.Context, o booking.Order) ([]Offer, error) {
 	}
 	if err := s.repo.InsertOffers(ctx, out); err != nil {
 		return nil, err
+	}
+	for _, off := range out {
+		if err := s.orders.TellOffer(ctx, o, off.StaffID, set.AcceptTimeoutMinutes); err != nil {
+			return nil, err
+		}
 	}
 	if err := s.repo.Unflag(ctx, o.ID); err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking"
+	"doorstep/app/notify"
 )
 
 type offerView struct {
@@ -127,6 +128,8 @@ func TestDispatchAPI(t *testing.T) {
 		}
 		return false
 	}, 20*time.Second, 100*time.Millisecond, "the confirmed booking was not offered")
+	_, body := e.inboxFor(staffTok, auto.String(), notify.TemplateOrderOffer)
+	require.Contains(t, body, "10", "the offer says how long it stays open: %s", body)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id=x&date="+day, disp, "", nil).status(http.StatusBadRequest)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+uuid.NewString()+"&date="+day, disp, "", nil).status(http.StatusNotFound)
 }
