@@ -130,6 +130,24 @@ func TestDispatchAPI(t *testing.T) {
 	}, 20*time.Second, 100*time.Millisecond, "the confirmed booking was not offered")
 	_, body := e.inboxFor(staffTok, auto.String(), notify.TemplateOrderOffer)
 	require.Contains(t, body, "10", "the offer says how long it stays open: %s", body)
+
+	// An order dispatch gave up on shows on the board as at risk, with the reason.
+	require.NoError(t, e.db.Owner.Exec(`insert into dispatch_flags (tenant_id, order_id, reason, rounds) values (?, ?, 'pool_exhausted', 3)`,
+		f.Tenant.ID, auto).Error)
+	ad, err := e.app.Booking.Get(hqContext(f), auto)
+	require.NoError(t, err)
+	var risky struct {
+		AtRisk []struct {
+			ID     uuid.UUID
+			Reason string `json:"at_risk_reason"`
+		} `json:"at_risk"`
+	}
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+d.StoreID.String()+"&date="+ad.Start.In(f.Tenant.Location()).Format(time.DateOnly), disp, "", nil).ok(&risky)
+	reasons := map[uuid.UUID]string{}
+	for _, o := range risky.AtRisk {
+		reasons[o.ID] = o.Reason
+	}
+	require.Equal(t, "pool_exhausted", reasons[auto], "%+v", risky.AtRisk)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id=x&date="+day, disp, "", nil).status(http.StatusBadRequest)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+uuid.NewString()+"&date="+day, disp, "", nil).status(http.StatusNotFound)
 }

@@ -3,6 +3,7 @@ package dispatchdb_test
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -252,4 +253,52 @@ func TestWorkloadCountsTheStoresLocalDay(t *testing.T) {
 		}
 		require.Equal(t, map[uuid.UUID]int{busy: 1, free: 0}, load, name)
 	}
+}
+
+// TestWaitingDuplicatesAtOnce: the outbox delivers at least once, so duplicate dispatch tasks
+// may run together. Twenty at once for one pool order open exactly one round; for one auto
+// order they make exactly one assignment.
+func TestWaitingDuplicatesAtOnce(t *testing.T) {
+	d := dbtest.New(t)
+	w := newWorld(t, d, "dups", time.Now().UTC())
+	for range 4 {
+		w.member()
+	}
+	start := w.clk.Now().Add(30 * time.Hour).Truncate(time.Hour)
+	run := func(id uuid.UUID) {
+		var wg sync.WaitGroup
+		errs := make(chan error, 20)
+		for range 20 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- w.svc.Waiting(dbx.WithTenant(context.Background(), w.tn.ID), dispatch.WaitingPayload{OrderID: id, Cause: booking.WaitingCreated})
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			require.NoError(t, err)
+		}
+	}
+
+	w.setMode("pool", 2)
+	p := w.book(start)
+	run(p.ID)
+	var n, rounds int
+	require.NoError(t, d.Owner.Raw(`select count(*), coalesce(max(round), 0) from dispatch_offers where tenant_id = ? and order_id = ?`, w.tn.ID, p.ID).Row().Scan(&n, &rounds))
+	require.Equal(t, 2, n, "one round of pool_size offers")
+	require.Equal(t, 1, rounds)
+
+	w.setMode("auto", 2)
+	a := w.book(start.Add(3 * time.Hour))
+	run(a.ID)
+	require.NoError(t, d.Owner.Raw(`select count(*) from dispatch_offers where tenant_id = ? and order_id = ?`, w.tn.ID, a.ID).Row().Scan(&n))
+	require.Equal(t, 1, n, "one auto attempt")
+	var active int
+	require.NoError(t, d.Owner.Raw(`select count(*) from assignments where tenant_id = ? and order_id = ? and status = 'active'`, w.tn.ID, a.ID).Row().Scan(&active))
+	require.Equal(t, 1, active)
+	s, st := w.holder(a.ID)
+	require.NotEqual(t, uuid.Nil, s)
+	require.Equal(t, booking.Assigned, st)
 }
