@@ -18,9 +18,19 @@ create table dispatch_flags (
 select doorstep_tenant_table('dispatch_flags');
 
 -- Reviews the store has hidden from the public storefront (abuse, personal data); null: shown.
+-- The storefront lists a service's or a staff member's shown reviews newest first: the
+-- service is copied from the order at insert (orders have no service index) and both lists
+-- start from a partial btree index.
 alter table reviews add column hidden_at timestamptz;
+alter table reviews add column service_id uuid;
+update reviews r set service_id = o.service_id from orders o where o.tenant_id = r.tenant_id and o.id = r.order_id;
+create index reviews_service_shown_idx on reviews (tenant_id, service_id, created_at desc) where hidden_at is null;
+create index reviews_staff_shown_idx on reviews (tenant_id, staff_id, created_at desc) where hidden_at is null;
 
 -- +goose Down
+drop index reviews_staff_shown_idx;
+drop index reviews_service_shown_idx;
+alter table reviews drop column service_id;
 alter table reviews drop column hidden_at;
 drop table dispatch_flags;
 alter table dispatch_offers drop column round;

@@ -35,6 +35,7 @@ type Review struct {
 	CustomerID  uuid.UUID
 	StaffID     uuid.UUID // uuid.Nil: nobody was assigned
 	StoreID     uuid.UUID
+	ServiceID   uuid.UUID // the order's service
 	Attitude    int
 	Quality     int
 	Punctuality int
@@ -60,6 +61,7 @@ type OrderFacts struct {
 	ID         uuid.UUID
 	CustomerID uuid.UUID
 	StoreID    uuid.UUID
+	ServiceID  uuid.UUID
 	StaffID    uuid.UUID // the last staff member who held the visit
 	Status     string
 }
@@ -167,7 +169,7 @@ func (s *Service) Create(ctx context.Context, n NewReview) (Review, error) {
 		if photos == nil {
 			photos = []string{}
 		}
-		out = Review{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, CustomerID: o.CustomerID, StaffID: o.StaffID, StoreID: o.StoreID,
+		out = Review{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, CustomerID: o.CustomerID, StaffID: o.StaffID, StoreID: o.StoreID, ServiceID: o.ServiceID,
 			Attitude: n.Attitude, Quality: n.Quality, Punctuality: n.Punctuality, Text: n.Text, Photos: photos, CreatedAt: s.clock.Now()}
 		return s.repo.Insert(ctx, out)
 	})

@@ -30,11 +30,11 @@ const lastStaff = `(select a.staff_id from assignments a where a.tenant_id = o.t
 // Order implements review.Repo.
 func (r *Repo) Order(ctx context.Context, id uuid.UUID) (review.OrderFacts, error) {
 	var row struct {
-		ID, CustomerID, StoreID uuid.UUID
-		StaffID                 *uuid.UUID
-		Status                  string
+		ID, CustomerID, StoreID, ServiceID uuid.UUID
+		StaffID                            *uuid.UUID
+		Status                             string
 	}
-	res := r.db.Conn(ctx).Raw(`select o.id, o.customer_id, o.store_id, o.status, `+lastStaff+` as staff_id
+	res := r.db.Conn(ctx).Raw(`select o.id, o.customer_id, o.store_id, o.service_id, o.status, `+lastStaff+` as staff_id
 		from orders o where o.id = ? for update of o`, id).Scan(&row)
 	if res.Error != nil {
 		return review.OrderFacts{}, dbx.Err(res.Error)
@@ -42,7 +42,7 @@ func (r *Repo) Order(ctx context.Context, id uuid.UUID) (review.OrderFacts, erro
 	if res.RowsAffected == 0 {
 		return review.OrderFacts{}, review.ErrOrderNotFound
 	}
-	f := review.OrderFacts{ID: row.ID, CustomerID: row.CustomerID, StoreID: row.StoreID, Status: row.Status}
+	f := review.OrderFacts{ID: row.ID, CustomerID: row.CustomerID, StoreID: row.StoreID, ServiceID: row.ServiceID, Status: row.Status}
 	if row.StaffID != nil {
 		f.StaffID = *row.StaffID
 	}
@@ -72,9 +72,9 @@ func (r *Repo) Insert(ctx context.Context, v review.Review) error {
 	if err != nil {
 		return err
 	}
-	err = r.db.Conn(ctx).Exec(`insert into reviews (tenant_id, id, order_id, customer_id, staff_id, store_id, attitude, quality,
-		punctuality, text, photos, auto, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		tenant, v.ID, v.OrderID, v.CustomerID, nilID(v.StaffID), v.StoreID, v.Attitude, v.Quality, v.Punctuality, v.Text,
+	err = r.db.Conn(ctx).Exec(`insert into reviews (tenant_id, id, order_id, customer_id, staff_id, store_id, service_id, attitude, quality,
+		punctuality, text, photos, auto, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		tenant, v.ID, v.OrderID, v.CustomerID, nilID(v.StaffID), v.StoreID, nilID(v.ServiceID), v.Attitude, v.Quality, v.Punctuality, v.Text,
 		string(photos), v.Auto, v.CreatedAt).Error
 	if dbx.IsConstraint(err, "reviews_order_key") {
 		return review.ErrAlreadyReviewed
@@ -90,7 +90,7 @@ func (r *Repo) Insert(ctx context.Context, v review.Review) error {
 
 type row struct {
 	ID, OrderID, CustomerID, StoreID uuid.UUID
-	StaffID                          *uuid.UUID
+	StaffID, ServiceID               *uuid.UUID
 	Attitude, Quality, Punctuality   int
 	Text                             string
 	Photos                           []byte
@@ -101,7 +101,7 @@ type row struct {
 	CreatedAt                        time.Time
 }
 
-const columns = `id, order_id, customer_id, staff_id, store_id, attitude, quality, punctuality, text, photos, auto, reply,
+const columns = `id, order_id, customer_id, staff_id, store_id, service_id, attitude, quality, punctuality, text, photos, auto, reply,
 	replied_by, replied_at, hidden_at, created_at`
 
 func (x row) core() (review.Review, error) {
@@ -109,6 +109,9 @@ func (x row) core() (review.Review, error) {
 		Quality: x.Quality, Punctuality: x.Punctuality, Text: x.Text, Auto: x.Auto, RepliedAt: x.RepliedAt, HiddenAt: x.HiddenAt, CreatedAt: x.CreatedAt}
 	if x.StaffID != nil {
 		v.StaffID = *x.StaffID
+	}
+	if x.ServiceID != nil {
+		v.ServiceID = *x.ServiceID
 	}
 	if x.Reply != nil {
 		v.Reply = *x.Reply
@@ -212,8 +215,8 @@ func (r *Repo) AutoReview(ctx context.Context, now time.Time) (int, error) {
 	}
 	var n int
 	err = r.db.Conn(ctx).Raw(`with ins as (
-	  insert into reviews (tenant_id, id, order_id, customer_id, staff_id, store_id, attitude, quality, punctuality, auto, created_at)
-	  select o.tenant_id, gen_random_uuid(), o.id, o.customer_id, `+lastStaff+`, o.store_id, 5, 5, 5, true, ?
+	  insert into reviews (tenant_id, id, order_id, customer_id, staff_id, store_id, service_id, attitude, quality, punctuality, auto, created_at)
+	  select o.tenant_id, gen_random_uuid(), o.id, o.customer_id, `+lastStaff+`, o.store_id, o.service_id, 5, 5, 5, true, ?
 	  from orders o join booking_settings b on b.tenant_id = o.tenant_id
 	  where o.tenant_id = ? and b.auto_review_days is not null and o.status in ('completed', 'closed')
 	    and coalesce(o.accepted_at, o.completed_at, o.updated_at) < ?::timestamptz - make_interval(days => b.auto_review_days)
@@ -254,14 +257,13 @@ func (r *Repo) Subject(ctx context.Context, f review.PublicFilter) (bool, error)
 	return ok, dbx.Err(err)
 }
 
-// published is the visible reviews of f: by staff member through reviews_staff_idx, by
-// service through the orders they review.
+// published is the shown reviews of f (reviews_staff_shown_idx, reviews_service_shown_idx).
 func (r *Repo) published(ctx context.Context, f review.PublicFilter) *gorm.DB {
 	q := r.db.Conn(ctx).Table("reviews r").Where("r.hidden_at is null")
 	if f.StaffID != uuid.Nil {
 		return q.Where("r.staff_id = ?", f.StaffID)
 	}
-	return q.Where("exists (select 1 from orders o where o.tenant_id = r.tenant_id and o.id = r.order_id and o.service_id = ?)", f.ServiceID)
+	return q.Where("r.service_id = ?", f.ServiceID)
 }
 
 // Published implements review.Repo.
