@@ -13,3 +13,11 @@ var dispatchSeeds = []tenantSeed{
 		   (select id from staff where tenant_id = ? order by badge_no limit 1), 1, ?, now() + interval '10 minutes')`,
 		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, tn, n} }},
 }
+
+// dispatchFlagSeeds cover at-risk flags (migration 00013): one per seeded order.
+var dispatchFlagSeeds = []tenantSeed{
+	{"dispatch_flags",
+		`insert into dispatch_flags (tenant_id, order_id, reason, rounds)
+		 values (?, (select id from orders where tenant_id = ? order by number offset ? limit 1), 'pool_exhausted', ?)`,
+		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, n} }},
+}

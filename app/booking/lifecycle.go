@@ -145,7 +145,9 @@ func checkReason(reason string) error {
 
 // ConfirmPayment moves a pending_payment order to confirmed (the money issue calls it).
 func (s *Service) ConfirmPayment(ctx context.Context, id uuid.UUID) (Order, error) {
-	return s.act(ctx, id, ConfirmPayment, ActorStore|ActorSystem, "", nil)
+	return s.act(ctx, id, ConfirmPayment, ActorStore|ActorSystem, "", func(ctx context.Context, st *step) error {
+		return s.waiting(ctx, *st.o, WaitingPaid, uuid.Nil)
+	})
 }
 
 // Assign gives the order to a staff member: an active assignment over [start − buffer, end)
@@ -162,6 +164,11 @@ func (s *Service) Assign(ctx context.Context, orderID, staffID uuid.UUID) (Order
 func (s *Service) hold(ctx context.Context, st *step, staffID uuid.UUID) error {
 	card, err := s.staff.Card(ctx, staffID)
 	if err != nil || !card.Active {
+		return ErrStaffNotAvailable
+	}
+	// Store-side callers assign only staff of stores in their data scope (store, franchisee,
+	// head office); one outside it is as unknown to them as a missing one.
+	if st.as == ActorStore && s.checkStoreScope(ctx, card.StoreID) != nil {
 		return ErrStaffNotAvailable
 	}
 	a := Assignment{ID: uuid.Must(uuid.NewV7()), OrderID: st.o.ID, StaffID: staffID,
@@ -222,7 +229,14 @@ func (s *Service) Decline(ctx context.Context, id uuid.UUID, reason string) (Ord
 		return Order{}, err
 	}
 	return s.act(ctx, id, Decline, ActorStaff|ActorSystem, reason, func(ctx context.Context, st *step) error {
-		return s.release(ctx, st, AssignmentReleased)
+		if err := s.release(ctx, st, AssignmentReleased); err != nil {
+			return err
+		}
+		staffID := uuid.Nil
+		if st.asg != nil {
+			staffID = st.asg.StaffID
+		}
+		return s.waiting(ctx, *st.o, WaitingDeclined, staffID)
 	})
 }
 

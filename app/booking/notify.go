@@ -38,6 +38,7 @@ type StaffFacts struct {
 	UserID       uuid.UUID
 	Name         string
 	LastLocation *geo.Point
+	LocatedAt    *time.Time
 }
 
 // TypeReminder reminds the customer and the staff member of a visit two hours before it.
@@ -167,6 +168,17 @@ func (s *Service) announce(ctx context.Context, a Action, st *step) error {
 	return nil
 }
 
+// TellOffer tells a staff member, in the caller's transaction (the outbox), that the order is
+// offered to them in the pool and for how many minutes (dispatch calls it per offer).
+func (s *Service) TellOffer(ctx context.Context, o Order, staffID uuid.UUID, minutes int) error {
+	if s.notifier == nil {
+		return nil
+	}
+	return s.send(ctx, o, staffID, notify.TemplateOrderOffer, false, func(p map[string]string, _ StaffFacts) {
+		p[notify.ParamMinutes] = strconv.Itoa(minutes)
+	})
+}
+
 // announceCreate is Create's part: the confirmation and the reminder, and the assignment.
 func (s *Service) announceCreate(ctx context.Context, o Order, staffID uuid.UUID, now time.Time) error {
 	if s.notifier == nil || o.Status == PendingPayment {
@@ -235,11 +247,20 @@ func (s *Service) send(ctx context.Context, o Order, staffID uuid.UUID, template
 // eta is the minutes from the staff member's last known location at the travel speed, or "0"
 // when the location is unknown.
 func eta(from *geo.Point, to geo.Point, kmh int) string {
-	if from == nil {
+	m, ok := etaMinutes(from, to, kmh)
+	if !ok {
 		return "0"
+	}
+	return strconv.Itoa(m)
+}
+
+// etaMinutes is the whole minutes (rounded up) from from to to at kmh; false without from.
+func etaMinutes(from *geo.Point, to geo.Point, kmh int) (int, bool) {
+	if from == nil {
+		return 0, false
 	}
 	if kmh <= 0 {
 		kmh = DefaultSettings().TravelKmh
 	}
-	return strconv.Itoa(int(math.Ceil(distanceMeters(*from, to) / 1000 / float64(kmh) * 60)))
+	return int(math.Ceil(distanceMeters(*from, to) / 1000 / float64(kmh) * 60)), true
 }

@@ -166,6 +166,11 @@ type Detail struct {
 	Staff      *StaffCard
 	Extras     []Extra
 	Reports    []Report
+	// On the way only (F4.4): the staff member's last reported position and the minutes from
+	// there to the address at the tenant's travel speed; nil while no position is known.
+	StaffLocation *geo.Point
+	StaffSeenAt   *time.Time
+	ETAMinutes    *int
 }
 
 // Filter narrows store order lists. The Only* fields are the data scope, set by the service.
@@ -222,11 +227,15 @@ func (s Settings) validate() error {
 
 // DispatchSettings are a store's dispatch mode.
 type DispatchSettings struct {
-	StoreID   uuid.UUID
-	Mode      string // manual, pool, auto
-	PoolSize  int
-	UpdatedAt time.Time
+	StoreID    uuid.UUID
+	Mode       string // manual, pool, auto
+	PoolSize   int
+	PoolRounds int // pool mode: offer rounds before the order is flagged at risk (0: DefaultPoolRounds)
+	UpdatedAt  time.Time
 }
+
+// DefaultPoolRounds is the schema's default of store_dispatch_settings.pool_rounds.
+const DefaultPoolRounds = 3
 
 // Repo persists orders and everything hanging off them. Get with lock takes the row lock
 // (select … for update) that every transition holds.

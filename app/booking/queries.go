@@ -66,8 +66,10 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Detail, error) {
 		if d.Extras, err = s.repo.Extras(ctx, id); err != nil {
 			return err
 		}
-		d.Reports, err = s.repo.Reports(ctx, id)
-		return err
+		if d.Reports, err = s.repo.Reports(ctx, id); err != nil {
+			return err
+		}
+		return s.fillETA(ctx, &d)
 	})
 	if err != nil {
 		return Detail{}, err
@@ -76,6 +78,26 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Detail, error) {
 		d.AcceptanceCode = ""
 	}
 	return d, nil
+}
+
+// fillETA adds, while the staff member is on the way, their last position and the ETA from
+// it (distance / the tenant's travel speed), as the "on the way" notification computes it.
+func (s *Service) fillETA(ctx context.Context, d *Detail) error {
+	if d.Status != OnTheWay || d.Assignment == nil || s.notifier == nil {
+		return nil
+	}
+	sf, err := s.notifier.StaffFacts(ctx, d.Assignment.StaffID)
+	if err != nil || sf.LastLocation == nil {
+		return nil // no position: no ETA, the order still shows
+	}
+	set, err := s.repo.Settings(ctx)
+	if err != nil {
+		return err
+	}
+	if m, ok := etaMinutes(sf.LastLocation, d.Location, set.TravelKmh); ok {
+		d.ETAMinutes, d.StaffLocation, d.StaffSeenAt = &m, sf.LastLocation, sf.LocatedAt
+	}
+	return nil
 }
 
 // Events returns an order's history, oldest first, if the caller may see the order.

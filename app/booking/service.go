@@ -81,7 +81,32 @@ type Deps struct {
 	Tenants Tenants     // loads the tenant for jobs (recurring bookings)
 	Clock   clock.Clock // nil: the system clock
 	Notify  Notifier    // nil: no order notifications (store tests)
+	// Dispatch hears of orders waiting for staff (nil: nobody; see SetDispatcher).
+	Dispatch Dispatcher
 }
+
+// Dispatcher hears, inside the transaction of the change, that an order now waits for a staff
+// member: created or payment-confirmed without one, or declined by the one it had. Wiring hands
+// in dispatch, which enqueues its own task in the same transaction (the outbox), so dispatching
+// follows exactly the changes that commit, and booking never imports dispatch.
+type Dispatcher interface {
+	OrderWaiting(ctx context.Context, w Waiting) error
+}
+
+// Waiting is an order that waits for a staff member, and why.
+type Waiting struct {
+	OrderID uuid.UUID
+	StoreID uuid.UUID
+	Cause   string    // WaitingCreated, WaitingPaid, WaitingDeclined
+	StaffID uuid.UUID // WaitingDeclined: who declined
+}
+
+// Causes of Waiting.
+const (
+	WaitingCreated  = "created"
+	WaitingPaid     = "payment_confirmed"
+	WaitingDeclined = "declined"
+)
 
 // Service runs bookings and the order lifecycle.
 type Service struct {
@@ -96,6 +121,7 @@ type Service struct {
 	tenants  Tenants
 	clock    clock.Clock
 	notifier Notifier
+	dispatch Dispatcher
 }
 
 // NewService wires the booking service.
@@ -103,7 +129,18 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock, notifier: d.Notify}
+	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock, notifier: d.Notify, dispatch: d.Dispatch}
+}
+
+// SetDispatcher plugs in dispatch (wiring, before serving; dispatch is built after booking).
+func (s *Service) SetDispatcher(d Dispatcher) { s.dispatch = d }
+
+// waiting tells the dispatcher, if any, that o waits for staff.
+func (s *Service) waiting(ctx context.Context, o Order, cause string, staffID uuid.UUID) error {
+	if s.dispatch == nil || o.Status != Confirmed {
+		return nil
+	}
+	return s.dispatch.OrderWaiting(ctx, Waiting{OrderID: o.ID, StoreID: o.StoreID, Cause: cause, StaffID: staffID})
 }
 
 // NewOrder is a booking request. CustomerID is required for staff booking on a customer's
@@ -238,6 +275,9 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 				return err
 			}
 		}
+		if err := s.waiting(ctx, o, WaitingCreated, uuid.Nil); err != nil {
+			return err
+		}
 		return s.announceCreate(ctx, o, n.StaffID, now)
 	})
 	return o, err
@@ -349,6 +389,10 @@ func (s *Service) SetDispatchSettings(ctx context.Context, d DispatchSettings) (
 	var v errs.Validation
 	v.Check(d.Mode == "manual" || d.Mode == "pool" || d.Mode == "auto", "mode", "manual, pool or auto")
 	v.Check(d.PoolSize >= 1 && d.PoolSize <= 100, "pool_size", "1 to 100")
+	if d.PoolRounds == 0 {
+		d.PoolRounds = DefaultPoolRounds
+	}
+	v.Check(d.PoolRounds >= 1 && d.PoolRounds <= 20, "pool_rounds", "1 to 20")
 	if err := v.Err(); err != nil {
 		return DispatchSettings{}, err
 	}

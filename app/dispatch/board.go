@@ -24,6 +24,7 @@ type BoardOrder struct {
 	End     time.Time
 	Address string
 	StaffID uuid.UUID // the assigned staff member, if any
+	Flag    string    // why dispatch gave up on it (FlagPoolExhausted …), "" if it did not
 }
 
 // StaffLoad is a store staff member's day.
@@ -42,7 +43,7 @@ type Board struct {
 	StoreID    uuid.UUID
 	Date       string
 	Unassigned []BoardOrder // confirmed, nobody assigned
-	AtRisk     []BoardOrder // starting within AtRiskWindow and not accepted
+	AtRisk     []BoardOrder // starting within AtRiskWindow and not accepted, or flagged by dispatch and still unassigned
 	Staff      []StaffLoad
 }
 
@@ -53,7 +54,7 @@ type BoardRepo interface {
 }
 
 // Board returns a store's day (YYYY-MM-DD in the tenant's time zone): unassigned and at-risk
-// orders, and each of its staff members' load and last known position.
+// orders (soon and not accepted, or flagged when dispatch ran out of staff or pool rounds), and each of its staff members' load and last known position.
 func (s *Service) Board(ctx context.Context, storeID uuid.UUID, date string) (Board, error) {
 	var v errs.Validation
 	v.Check(storeID != uuid.Nil, "store_id", "required")
@@ -81,7 +82,9 @@ func (s *Service) Board(ctx context.Context, storeID uuid.UUID, date string) (Bo
 			if o.Status == string(booking.Confirmed) {
 				out.Unassigned = append(out.Unassigned, o)
 			}
-			if (o.Status == string(booking.Confirmed) || o.Status == string(booking.Assigned)) && o.Start.After(now) && o.Start.Sub(now) <= AtRiskWindow {
+			soon := o.Start.After(now) && o.Start.Sub(now) <= AtRiskWindow
+			flagged := o.Flag != "" && o.Status == string(booking.Confirmed)
+			if flagged || ((o.Status == string(booking.Confirmed) || o.Status == string(booking.Assigned)) && soon) {
 				out.AtRisk = append(out.AtRisk, o)
 			}
 		}

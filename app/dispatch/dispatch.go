@@ -60,6 +60,7 @@ type Offer struct {
 	Status    string
 	Score     float64
 	Rank      int
+	Round     int // pool offers go out in rounds (1, 2, …); auto offers: 1
 	ExpiresAt time.Time
 	CreatedAt time.Time
 	DecidedAt *time.Time
@@ -90,6 +91,8 @@ type Orders interface {
 	Accept(ctx context.Context, id uuid.UUID) (booking.Order, error)
 	Settings(ctx context.Context) (booking.Settings, error)
 	DispatchSettings(ctx context.Context, storeID uuid.UUID) (booking.DispatchSettings, error)
+	// TellOffer notifies a staff member of a pool offer, in the transaction (the outbox).
+	TellOffer(ctx context.Context, o booking.Order, staffID uuid.UUID, minutes int) error
 }
 
 // Roster finds eligible staff (*staff.Service).
@@ -123,6 +126,21 @@ type Repo interface {
 	SetStatus(ctx context.Context, id uuid.UUID, from, to string, now time.Time) (bool, error)
 	ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) error
 	StaffOffers(ctx context.Context, staffID uuid.UUID, since time.Time) ([]Offer, error)
+	// Offered lists every staff member offered the order in the pool, whatever came of it.
+	Offered(ctx context.Context, orderID uuid.UUID) (map[uuid.UUID]bool, error)
+	// LastRound is the order's latest pool round (0: none yet).
+	LastRound(ctx context.Context, orderID uuid.UUID) (int, error)
+	// ExpireRound expires the round's offers still open; it returns how many.
+	ExpireRound(ctx context.Context, orderID uuid.UUID, round int, now time.Time) (int, error)
+	// AutoAttempts counts the order's auto offers (assignments tried).
+	AutoAttempts(ctx context.Context, orderID uuid.UUID) (int, error)
+	// CloseAuto moves the staff member's open auto offer for the order to status.
+	CloseAuto(ctx context.Context, orderID, staffID uuid.UUID, status string, now time.Time) error
+	// Flag marks the order at risk (replacing an earlier flag); Unflag clears it.
+	Flag(ctx context.Context, orderID uuid.UUID, reason string, rounds int, now time.Time) error
+	Unflag(ctx context.Context, orderID uuid.UUID) error
+	// StoreZone is the store's time zone name ("" when unknown).
+	StoreZone(ctx context.Context, storeID uuid.UUID) (string, error)
 	BoardRepo
 }
 
@@ -204,9 +222,9 @@ func (s *Service) rank(ctx context.Context, o booking.Order, exclude map[uuid.UU
 	if err != nil {
 		return nil, err
 	}
-	loc := time.UTC
-	if t, ok := tenant.FromContext(ctx); ok {
-		loc = t.Location()
+	loc, err := s.zone(ctx, o.StoreID)
+	if err != nil {
+		return nil, err
 	}
 	ls := o.Start.In(loc)
 	dayStart := time.Date(ls.Year(), ls.Month(), ls.Day(), 0, 0, 0, 0, loc)
@@ -246,6 +264,24 @@ func (s *Service) rank(ctx context.Context, o booking.Order, exclude map[uuid.UU
 	}
 	Sort(out)
 	return out, nil
+}
+
+// zone is the time zone "today's workload" counts in: the store's, else the tenant's, else UTC.
+// Jobs have no tenant in their context (only its id), so the store's zone is read first.
+func (s *Service) zone(ctx context.Context, storeID uuid.UUID) (*time.Location, error) {
+	name, err := s.repo.StoreZone(ctx, storeID)
+	if err != nil {
+		return nil, err
+	}
+	if name != "" {
+		if loc, err := time.LoadLocation(name); err == nil {
+			return loc, nil
+		}
+	}
+	if t, ok := tenant.FromContext(ctx); ok {
+		return t.Location(), nil
+	}
+	return time.UTC, nil
 }
 
 // Sort orders candidates best first: score, then distance, then id (deterministic).
@@ -314,6 +350,18 @@ func (s *Service) offer(ctx context.Context, o booking.Order) ([]Offer, error) {
 	if err != nil {
 		return nil, err
 	}
+	offered, err := s.repo.Offered(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	for id := range offered {
+		ex[id] = true // each round goes to staff not offered before
+	}
+	round, err := s.repo.LastRound(ctx, o.ID)
+	if err != nil {
+		return nil, err
+	}
+	round++
 	cands, err := s.rank(ctx, o, ex)
 	if err != nil {
 		return nil, err
@@ -329,9 +377,25 @@ func (s *Service) offer(ctx context.Context, o booking.Order) ([]Offer, error) {
 	out := make([]Offer, len(cands))
 	for i, c := range cands {
 		out[i] = Offer{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StaffID: c.StaffID, Kind: KindPool, Status: OfferOffered,
-			Score: c.Score, Rank: i + 1, ExpiresAt: exp, CreatedAt: now}
+			Score: c.Score, Rank: i + 1, Round: round, ExpiresAt: exp, CreatedAt: now}
 	}
-	return out, s.repo.InsertOffers(ctx, out)
+	if err := s.repo.InsertOffers(ctx, out); err != nil {
+		return nil, err
+	}
+	for _, off := range out {
+		if err := s.orders.TellOffer(ctx, o, off.StaffID, set.AcceptTimeoutMinutes); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.repo.Unflag(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	if s.outbox != nil {
+		if _, err := s.outbox.Add(ctx, &PoolRoundPayload{OrderID: o.ID, Round: round}, jobs.ProcessAt(exp)); err != nil {
+			return nil, fmt.Errorf("dispatch: schedule pool round expiry: %w", err)
+		}
+	}
+	return out, nil
 }
 
 // mine returns one of the calling staff member's pool offers; anyone else's is not found.
@@ -421,7 +485,7 @@ func (s *Service) DeclineOffer(ctx context.Context, offerID uuid.UUID) (Offer, e
 			}
 			if ok {
 				off.Status, off.DecidedAt = OfferDeclined, &now
-				return nil
+				return s.roundOverIfNoneOpen(ctx, off, now)
 			}
 			if off, err = s.repo.GetOffer(ctx, offerID); err != nil {
 				return err
@@ -430,6 +494,17 @@ func (s *Service) DeclineOffer(ctx context.Context, offerID uuid.UUID) (Offer, e
 		return closedErr(off, now)
 	})
 	return off, err
+}
+
+// roundOverIfNoneOpen ends a pool round early when its last open offer was declined: the
+// round's expiry task is enqueued now, so the next round goes out at once.
+func (s *Service) roundOverIfNoneOpen(ctx context.Context, off Offer, now time.Time) error {
+	n, err := s.repo.OpenOffers(ctx, off.OrderID, now)
+	if err != nil || n > 0 || s.outbox == nil {
+		return err
+	}
+	_, err = s.outbox.Add(ctx, &PoolRoundPayload{OrderID: off.OrderID, Round: max(off.Round, 1)})
+	return err
 }
 
 // MyOffers lists the calling staff member's pool offers of the last day, newest first, with
@@ -464,26 +539,154 @@ func (s *Service) Dispatch(ctx context.Context, orderID uuid.UUID) (Result, erro
 		if err != nil {
 			return err
 		}
-		sys := system(ctx)
-		ds, err := s.orders.DispatchSettings(sys, o.StoreID)
-		if err != nil {
-			return err
-		}
-		res.Mode = ds.Mode
-		switch ds.Mode {
-		case "pool":
-			res.Offers, err = s.offer(sys, o)
-		case "auto":
-			var a booking.Order
-			a, err = s.autoAssign(sys, o, 1)
-			res.Order = &a
-			if err == nil {
-				res.Staff = s.lastStaff(ctx, a)
-			}
-		}
+		res, err = s.dispatchLocked(system(ctx), o)
 		return err
 	})
 	return res, err
+}
+
+// dispatchLocked runs the store's mode for the locked, confirmed order (ctx acts as the system).
+func (s *Service) dispatchLocked(ctx context.Context, o booking.Order) (Result, error) {
+	var res Result
+	ds, err := s.orders.DispatchSettings(ctx, o.StoreID)
+	if err != nil {
+		return res, err
+	}
+	res.Mode = ds.Mode
+	switch ds.Mode {
+	case "pool":
+		res.Offers, err = s.offer(ctx, o)
+	case "auto":
+		var n int
+		if n, err = s.repo.AutoAttempts(ctx, o.ID); err != nil {
+			return res, err
+		}
+		if n >= MaxAutoAttempts {
+			return res, ErrNoCandidates
+		}
+		var a booking.Order
+		a, err = s.autoAssign(ctx, o, n+1)
+		res.Order = &a
+		if err == nil {
+			res.Staff = s.lastStaff(ctx, a)
+		}
+	}
+	return res, err
+}
+
+// Waiting is an order booking says waits for staff (TypeWaiting's handler): created or paid
+// confirmed, or declined by its staff member. It runs the store's mode as the system: manual
+// leaves it on the board, pool offers it, auto assigns the best candidate not yet tried (a
+// decliner is excluded: their assignment was released). Anything already settled — the order
+// moved on, offers are open — is a duplicate and does nothing; nobody to give it to flags the
+// order at risk on the board.
+func (s *Service) Waiting(ctx context.Context, p WaitingPayload) error {
+	ctx = system(ctx)
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.repo.LockOrder(ctx, p.OrderID); err != nil {
+			if errs.KindOf(err) == errs.NotFound {
+				return nil
+			}
+			return err
+		}
+		d, err := s.orders.Get(ctx, p.OrderID)
+		if err != nil {
+			return err
+		}
+		if d.Status != booking.Confirmed || d.Assignment != nil {
+			return nil
+		}
+		now := s.clock.Now()
+		if p.Cause == booking.WaitingDeclined && p.StaffID != uuid.Nil {
+			if err := s.repo.CloseAuto(ctx, p.OrderID, p.StaffID, OfferDeclined, now); err != nil {
+				return err
+			}
+		}
+		res, err := s.dispatchLocked(ctx, d.Order)
+		switch {
+		case errors.Is(err, ErrOffersOpen):
+			return nil
+		case errors.Is(err, ErrNoCandidates):
+			reason := FlagNoCandidates
+			if res.Mode == "auto" {
+				if n, _ := s.repo.AutoAttempts(ctx, p.OrderID); n >= MaxAutoAttempts {
+					reason = FlagAutoExhausted
+				}
+			}
+			return s.repo.Flag(ctx, p.OrderID, reason, 0, now)
+		}
+		return err
+	})
+}
+
+// OrderWaiting implements booking.Dispatcher: it enqueues TypeWaiting in the transaction of
+// the booking change (the outbox), so dispatch runs after that change commits, never inline.
+func (s *Service) OrderWaiting(ctx context.Context, w booking.Waiting) error {
+	if s.outbox == nil {
+		return nil
+	}
+	if _, err := s.outbox.Add(ctx, &WaitingPayload{OrderID: w.OrderID, Cause: w.Cause, StaffID: w.StaffID}); err != nil {
+		return fmt.Errorf("dispatch: enqueue waiting order: %w", err)
+	}
+	return nil
+}
+
+// At-risk reasons (dispatch_flags.reason).
+const (
+	FlagPoolExhausted = "pool_exhausted" // the store's pool rounds went by without a taker
+	FlagNoCandidates  = "no_candidates"  // nobody eligible and free is left to offer or assign
+	FlagAutoExhausted = "auto_exhausted" // auto mode tried MaxAutoAttempts staff
+)
+
+// PoolRoundOver handles TypePoolRound: when a pool round ends (its offers expired, or the
+// last open one was declined) and the order still waits, the round's open offers expire and
+// the next pool_size staff not yet offered get it, until the store's pool_rounds have gone
+// by; then, or when nobody is left, the order is flagged at risk. A stale task (a later
+// round exists, the order was taken) does nothing.
+func (s *Service) PoolRoundOver(ctx context.Context, p PoolRoundPayload) error {
+	ctx = system(ctx)
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.repo.LockOrder(ctx, p.OrderID); err != nil {
+			if errs.KindOf(err) == errs.NotFound {
+				return nil
+			}
+			return err
+		}
+		d, err := s.orders.Get(ctx, p.OrderID)
+		if err != nil {
+			return err
+		}
+		if d.Status != booking.Confirmed || d.Assignment != nil {
+			return nil
+		}
+		last, err := s.repo.LastRound(ctx, p.OrderID)
+		if err != nil || last != p.Round {
+			return err
+		}
+		now := s.clock.Now()
+		if _, err := s.repo.ExpireRound(ctx, p.OrderID, p.Round, now); err != nil {
+			return err
+		}
+		ds, err := s.orders.DispatchSettings(ctx, d.StoreID)
+		if err != nil {
+			return err
+		}
+		rounds := ds.PoolRounds
+		if rounds <= 0 {
+			rounds = booking.DefaultPoolRounds
+		}
+		if p.Round >= rounds {
+			return s.repo.Flag(ctx, p.OrderID, FlagPoolExhausted, p.Round, now)
+		}
+		_, err = s.offer(ctx, d.Order)
+		switch {
+		case errors.Is(err, ErrOffersOpen):
+			return nil
+		case errors.Is(err, ErrNoCandidates):
+			return s.repo.Flag(ctx, p.OrderID, FlagNoCandidates, p.Round, now)
+		}
+		return err
+	})
 }
 
 // MaxAutoAttempts bounds reassignments after accept timeouts.
@@ -515,7 +718,10 @@ func (s *Service) autoAssign(ctx context.Context, o booking.Order, attempt int) 
 	now := s.clock.Now()
 	at := now.Add(time.Duration(set.AcceptTimeoutMinutes) * time.Minute)
 	if err := s.repo.InsertOffers(ctx, []Offer{{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StaffID: best.StaffID, Kind: KindAuto,
-		Status: OfferOffered, Score: best.Score, Rank: attempt, ExpiresAt: at, CreatedAt: now}}); err != nil {
+		Status: OfferOffered, Score: best.Score, Rank: attempt, Round: 1, ExpiresAt: at, CreatedAt: now}}); err != nil {
+		return o, err
+	}
+	if err := s.repo.Unflag(ctx, o.ID); err != nil {
 		return o, err
 	}
 	if s.outbox != nil {
@@ -552,12 +758,13 @@ func (s *Service) AcceptTimeout(ctx context.Context, p AcceptTimeoutPayload) err
 		if err := s.repo.ExpireAuto(ctx, p.OrderID, p.StaffID, s.clock.Now()); err != nil {
 			return err
 		}
+		now := s.clock.Now()
 		if p.Attempt >= MaxAutoAttempts {
-			return nil
+			return s.repo.Flag(ctx, p.OrderID, FlagAutoExhausted, 0, now)
 		}
 		_, err = s.autoAssign(ctx, o, p.Attempt+1)
 		if errors.Is(err, ErrNoCandidates) {
-			return nil // left unassigned for the dispatcher
+			return s.repo.Flag(ctx, p.OrderID, FlagNoCandidates, 0, now) // left for the dispatcher, on the board
 		}
 		return err
 	})

@@ -33,4 +33,46 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		}
 		return s.AcceptTimeout(ctx, *p)
 	})
+	jobs.Handle(mux, func(ctx context.Context, p *WaitingPayload) error {
+		if p.OrderID == uuid.Nil {
+			return fmt.Errorf("dispatch: waiting order without an order: %w", asynq.SkipRetry)
+		}
+		return s.Waiting(ctx, *p)
+	})
+	jobs.Handle(mux, func(ctx context.Context, p *PoolRoundPayload) error {
+		if p.OrderID == uuid.Nil || p.Round < 1 {
+			return fmt.Errorf("dispatch: pool round without an order or round: %w", asynq.SkipRetry)
+		}
+		return s.PoolRoundOver(ctx, *p)
+	})
 }
+
+// TypeWaiting dispatches an order booking says waits for staff (created or paid confirmed,
+// or declined). Enqueued by OrderWaiting in booking's transaction; idempotent (see Waiting).
+const TypeWaiting = "dispatch:order_waiting"
+
+// WaitingPayload is TypeWaiting's payload.
+type WaitingPayload struct {
+	jobs.Meta
+	OrderID uuid.UUID `json:"order_id"`
+	Cause   string    `json:"cause"`
+	StaffID uuid.UUID `json:"staff_id,omitempty"` // declined: who declined
+}
+
+// TaskType implements jobs.Payload.
+func (*WaitingPayload) TaskType() string { return TypeWaiting }
+
+// TypePoolRound ends a pool round: enqueued with ProcessAt at the round's expiry when its
+// offers go out (and at once when its last open offer is declined); idempotent (see
+// PoolRoundOver).
+const TypePoolRound = "dispatch:pool_round"
+
+// PoolRoundPayload is TypePoolRound's payload.
+type PoolRoundPayload struct {
+	jobs.Meta
+	OrderID uuid.UUID `json:"order_id"`
+	Round   int       `json:"round"`
+}
+
+// TaskType implements jobs.Payload.
+func (*PoolRoundPayload) TaskType() string { return TypePoolRound }

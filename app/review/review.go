@@ -35,6 +35,7 @@ type Review struct {
 	CustomerID  uuid.UUID
 	StaffID     uuid.UUID // uuid.Nil: nobody was assigned
 	StoreID     uuid.UUID
+	ServiceID   uuid.UUID // the order's service
 	Attitude    int
 	Quality     int
 	Punctuality int
@@ -44,6 +45,7 @@ type Review struct {
 	Reply       string
 	RepliedBy   string
 	RepliedAt   *time.Time
+	HiddenAt    *time.Time // hidden from the public storefront by the store
 	CreatedAt   time.Time
 }
 
@@ -59,6 +61,7 @@ type OrderFacts struct {
 	ID         uuid.UUID
 	CustomerID uuid.UUID
 	StoreID    uuid.UUID
+	ServiceID  uuid.UUID
 	StaffID    uuid.UUID // the last staff member who held the visit
 	Status     string
 }
@@ -87,6 +90,16 @@ type Repo interface {
 	AutoReview(ctx context.Context, now time.Time) (int, error)
 	// StoresOfFranchisee lists a franchisee's stores (data scope).
 	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
+	// StaffStores maps staff members to their stores (unknown ones are absent).
+	StaffStores(ctx context.Context, staffIDs []uuid.UUID) (map[uuid.UUID]uuid.UUID, error)
+	// SetHidden hides (at) or shows (nil) a review on the storefront.
+	SetHidden(ctx context.Context, id uuid.UUID, at *time.Time) error
+	// Published lists the visible reviews of a service or staff member, newest first, with
+	// the reviewer's name; Summary aggregates them. Subject tells whether the service or staff
+	// member exists in the tenant.
+	Published(ctx context.Context, f PublicFilter, p page.Request) (page.Result[PublicReview], error)
+	Summary(ctx context.Context, f PublicFilter) (Summary, error)
+	Subject(ctx context.Context, f PublicFilter) (bool, error)
 }
 
 // Service runs reviews.
@@ -156,7 +169,7 @@ func (s *Service) Create(ctx context.Context, n NewReview) (Review, error) {
 		if photos == nil {
 			photos = []string{}
 		}
-		out = Review{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, CustomerID: o.CustomerID, StaffID: o.StaffID, StoreID: o.StoreID,
+		out = Review{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, CustomerID: o.CustomerID, StaffID: o.StaffID, StoreID: o.StoreID, ServiceID: o.ServiceID,
 			Attitude: n.Attitude, Quality: n.Quality, Punctuality: n.Punctuality, Text: n.Text, Photos: photos, CreatedAt: s.clock.Now()}
 		return s.repo.Insert(ctx, out)
 	})
@@ -243,6 +256,34 @@ func (s *Service) List(ctx context.Context, f Filter, p page.Request) (page.Resu
 	return out, err
 }
 
+// SetHidden hides a review from the public storefront or shows it again (the store's
+// moderation, in the caller's data scope). Ratings used by dispatch are not affected.
+func (s *Service) SetHidden(ctx context.Context, id uuid.UUID, hidden bool) (Review, error) {
+	var out Review
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		r, err := s.repo.Get(ctx, id, true)
+		if errs.KindOf(err) == errs.NotFound {
+			return ErrReviewNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.inScope(ctx, r.StoreID); err != nil {
+			return err
+		}
+		switch {
+		case hidden && r.HiddenAt == nil:
+			now := s.clock.Now()
+			r.HiddenAt = &now
+		case !hidden:
+			r.HiddenAt = nil
+		}
+		out = r
+		return s.repo.SetHidden(ctx, id, r.HiddenAt)
+	})
+	return out, err
+}
+
 // RatingsOf returns each rated staff member's overall average (the mean of the three scores'
 // averages); staff without reviews are absent.
 func (s *Service) RatingsOf(ctx context.Context, staffIDs []uuid.UUID) (map[uuid.UUID]float64, error) {
@@ -266,6 +307,34 @@ func (s *Service) Ratings(ctx context.Context, staffIDs []uuid.UUID) ([]Rating, 
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
 		out, err = s.repo.Ratings(ctx, staffIDs)
+		return err
+	})
+	return out, err
+}
+
+// VisibleRatings is Ratings for staff-side callers: staff members of stores outside a
+// store- or franchisee-scoped caller's data scope are left out, as if never rated.
+func (s *Service) VisibleRatings(ctx context.Context, staffIDs []uuid.UUID) ([]Rating, error) {
+	if len(staffIDs) == 0 {
+		return nil, nil
+	}
+	var out []Rating
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		stores, err := s.repo.StaffStores(ctx, staffIDs)
+		if err != nil {
+			return err
+		}
+		mine := make([]uuid.UUID, 0, len(staffIDs))
+		for _, id := range staffIDs {
+			if st, ok := stores[id]; ok && s.inScope(ctx, st) == nil {
+				mine = append(mine, id)
+			}
+		}
+		if len(mine) == 0 {
+			out = []Rating{}
+			return nil
+		}
+		out, err = s.repo.Ratings(ctx, mine)
 		return err
 	})
 	return out, err
@@ -324,4 +393,85 @@ func itoa(i int) string {
 		b = append([]byte{byte('0' + i%10)}, b...)
 	}
 	return string(b)
+}
+
+// PublicFilter names whose reviews the storefront shows: a service's or a staff member's.
+type PublicFilter struct {
+	ServiceID uuid.UUID
+	StaffID   uuid.UUID
+}
+
+// PublicReview is a review as any visitor of the storefront sees it: no customer or order
+// ids, the reviewer's name masked.
+type PublicReview struct {
+	ID                             uuid.UUID
+	Reviewer                       string // masked: 张*
+	StaffName                      string
+	Attitude, Quality, Punctuality int
+	Text                           string
+	Photos                         []string
+	Auto                           bool
+	Reply                          string
+	RepliedAt                      *time.Time
+	CreatedAt                      time.Time
+}
+
+// Summary aggregates visible reviews: their count and average scores (0 when none).
+type Summary struct {
+	Count                                   int64
+	Attitude, Quality, Punctuality, Overall float64
+}
+
+// PublicPage is a page of public reviews with the aggregate of all of them.
+type PublicPage struct {
+	page.Result[PublicReview]
+	Summary Summary
+}
+
+// Errors of the public list.
+var (
+	ErrServiceNotFound = errs.New(errs.NotFound, "service_not_found", "no such service")
+	ErrStaffNotFound   = errs.New(errs.NotFound, "staff_not_found", "no such staff member")
+)
+
+// Published lists the storefront's reviews of a service or a staff member (exactly one of
+// them): visible ones only (not hidden by the store), newest first, reviewer names masked,
+// with their aggregate. Anyone may read it; an id of another tenant is not found.
+func (s *Service) Published(ctx context.Context, f PublicFilter, p page.Request) (PublicPage, error) {
+	var v errs.Validation
+	v.Check((f.ServiceID == uuid.Nil) != (f.StaffID == uuid.Nil), "service_id", "name a service or a staff member")
+	if err := v.Err(); err != nil {
+		return PublicPage{}, err
+	}
+	var out PublicPage
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		ok, err := s.repo.Subject(ctx, f)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if f.ServiceID != uuid.Nil {
+				return ErrServiceNotFound
+			}
+			return ErrStaffNotFound
+		}
+		if out.Result, err = s.repo.Published(ctx, f, p.Normalize()); err != nil {
+			return err
+		}
+		for i := range out.Items {
+			out.Items[i].Reviewer = MaskName(out.Items[i].Reviewer)
+		}
+		out.Summary, err = s.repo.Summary(ctx, f)
+		return err
+	})
+	return out, err
+}
+
+// MaskName keeps a name's first character and hides the rest behind one star (张三丰 → 张*,
+// Alice → A*), so neither the name nor its length shows; no name is "**".
+func MaskName(name string) string {
+	for _, r := range strings.TrimSpace(name) {
+		return string(r) + "*"
+	}
+	return "**"
 }

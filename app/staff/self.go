@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/auth"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
 )
@@ -65,7 +66,26 @@ func (s *Service) AddMyCertificate(ctx context.Context, n NewCertificate) (Certi
 	return out, err
 }
 
-// SetMyLocation records where the caller is now.
+// throttleLocation spends one of the staff member's location updates (redis_rate, GCRA, per
+// tenant and staff member); none left is a 429 location_rate_limited with Retry-After.
+func (s *Service) throttleLocation(ctx context.Context, st Staff) error {
+	if s.lim == nil {
+		return nil
+	}
+	tn, _ := dbx.TenantID(ctx)
+	res, err := s.lim.Allow(ctx, "doorstep:rl:staff-location:"+tn.String()+":"+st.ID.String(), s.locLim)
+	if err != nil {
+		return errs.Wrap(err, errs.Unavailable, "rate_limiter_unavailable", "try again shortly")
+	}
+	if res.Allowed == 0 {
+		return &errs.Error{Kind: errs.RateLimited, Code: ErrLocationRateLimited.Code,
+			Detail: ErrLocationRateLimited.Detail, RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
+
+// SetMyLocation records where the caller is now (it feeds dispatch distances and the
+// customer's ETA), at most the location limit's rate per staff member.
 func (s *Service) SetMyLocation(ctx context.Context, at geo.Point) (Staff, error) {
 	var v errs.Validation
 	validatePoint(at, &v)
@@ -76,6 +96,9 @@ func (s *Service) SetMyLocation(ctx context.Context, at geo.Point) (Staff, error
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		st, err := s.mine(ctx)
 		if err != nil {
+			return err
+		}
+		if err := s.throttleLocation(ctx, st); err != nil {
 			return err
 		}
 		if err := s.repo.SetLocation(ctx, st.ID, at, s.clock.Now()); err != nil {

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/google/uuid"
 
 	"doorstep/app/auth"
@@ -37,7 +39,17 @@ type Deps struct {
 	Perms  Permissions // nil: nobody sees full phone numbers
 	Clock  clock.Clock // nil: the system clock
 	Log    *slog.Logger
+	// Limiter throttles each staff member's location updates (nil: unlimited, store tests);
+	// LocationLimit is the budget (zero: DefaultLocationLimit).
+	Limiter       *redis_rate.Limiter
+	LocationLimit redis_rate.Limit
 }
+
+// DefaultLocationLimit: a staff app reporting every 5 seconds or slower is never refused.
+var DefaultLocationLimit = redis_rate.Limit{Rate: 12, Burst: 12, Period: time.Minute}
+
+// ErrLocationRateLimited is the 429 for location updates faster than the limit.
+var ErrLocationRateLimited = errs.New(errs.RateLimited, "location_rate_limited", "location updates are too frequent; wait before sending the next")
 
 // Service runs the staff roster.
 type Service struct {
@@ -48,6 +60,8 @@ type Service struct {
 	perms  Permissions
 	clock  clock.Clock
 	log    *slog.Logger
+	lim    *redis_rate.Limiter
+	locLim redis_rate.Limit
 }
 
 // NewService wires the roster service.
@@ -58,7 +72,11 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{db: d.DB, repo: d.Repo, audit: d.Audit, outbox: d.Outbox, perms: d.Perms, clock: d.Clock, log: d.Log}
+	if d.LocationLimit == (redis_rate.Limit{}) {
+		d.LocationLimit = DefaultLocationLimit
+	}
+	return &Service{db: d.DB, repo: d.Repo, audit: d.Audit, outbox: d.Outbox, perms: d.Perms, clock: d.Clock, log: d.Log,
+		lim: d.Limiter, locLim: d.LocationLimit}
 }
 
 // scope returns the principal's reach; calls without a principal (jobs, seeding, other

@@ -70,7 +70,8 @@ func TestAvailabilityAPI(t *testing.T) {
 	}
 
 	var out availabilityOut
-	e.do(http.MethodGet, q(""), "", f.Host, nil).ok(&out)
+	pub := e.do(http.MethodGet, q(""), "", f.Host, nil).ok(&out)
+	require.NotContains(t, string(pub.body), f.StaffID.String(), "the public answer counts staff, never names them")
 	require.Equal(t, f.FrStoreID, out.StoreID)
 	require.Equal(t, "Asia/Shanghai", out.TimeZone)
 	require.Equal(t, 30, out.SlotMinutes)

@@ -77,7 +77,7 @@ func (b bookingSlots) Check(ctx context.Context, packageID uuid.UUID, addOns []p
 }
 
 // bookingStaff is the roster as booking sees it. Card reads past the caller's data scope: a
-// customer is shown who is coming, and a dispatcher may assign staff of any store.
+// customer is shown who is coming (booking itself keeps assignments within the caller's scope).
 type bookingStaff struct{ s *staff.Service }
 
 func toCard(st staff.Staff) booking.StaffCard {
@@ -131,5 +131,5 @@ func (b bookingNotifier) StaffFacts(ctx context.Context, id uuid.UUID) (booking.
 	if err != nil {
 		return booking.StaffFacts{}, err
 	}
-	return booking.StaffFacts{UserID: st.UserID, Name: st.DisplayName, LastLocation: st.LastLocation}, nil
+	return booking.StaffFacts{UserID: st.UserID, Name: st.DisplayName, LastLocation: st.LastLocation, LocatedAt: st.LocatedAt}, nil
 }

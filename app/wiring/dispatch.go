@@ -20,6 +20,7 @@ import (
 func (a *App) wireDispatch(api huma.API) {
 	a.Dispatch = dispatch.NewService(dispatch.Deps{DB: a.DB, Repo: dispatchdb.New(a.DB), Orders: a.Booking, Roster: a.Staff,
 		Self: dispatchSelf{a.Staff}, Ratings: dispatchRatings{a.Review}, Outbox: a.Outbox, Clock: clock.System{}})
+	a.Booking.SetDispatcher(a.Dispatch) // confirmed and declined orders are dispatched by the store's mode, through the outbox
 	dispatchapi.Register(api, a.Dispatch)
 }
 

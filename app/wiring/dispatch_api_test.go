@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking"
+	"doorstep/app/notify"
 )
 
 type offerView struct {
@@ -61,6 +62,7 @@ func TestDispatchAPI(t *testing.T) {
 
 	d, err := e.app.Booking.Get(hqContext(f), orderID)
 	require.NoError(t, err)
+	e.settleDispatch(f, orderID) // its confirmation was dispatched in manual mode: nothing
 	e.do(http.MethodPut, "/api/v1/stores/"+d.StoreID.String()+"/dispatch-settings", f.Tokens["owner"], "", map[string]any{"mode": "pool", "pool_size": 3}).status(http.StatusOK)
 	e.do(http.MethodPost, "/api/v1/orders/"+orderID.String()+"/dispatch", disp, "", nil).status(http.StatusOK).ok(&res)
 	require.Equal(t, "pool", res.Mode)
@@ -112,6 +114,40 @@ func TestDispatchAPI(t *testing.T) {
 		require.NotEqual(t, orderID, o.ID, "taken orders are not unassigned")
 	}
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+d.StoreID.String()+"&date=tomorrow", disp, "", nil).status(http.StatusUnprocessableEntity)
+
+	// In pool mode a new booking is offered by the worker on its own (the booking's
+	// transaction enqueued dispatch:order_waiting): the staff member sees the offer.
+	auto := probeOrder(e, f, booking.Confirmed, false)
+	require.Eventually(t, func() bool {
+		var mine struct{ Items []offerView }
+		e.do(http.MethodGet, "/api/v1/me/offers", staffTok, "", nil).status(http.StatusOK).ok(&mine)
+		for _, o := range mine.Items {
+			if o.OrderID == auto && o.Status == "offered" {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 100*time.Millisecond, "the confirmed booking was not offered")
+	_, body := e.inboxFor(staffTok, auto.String(), notify.TemplateOrderOffer)
+	require.Contains(t, body, "10", "the offer says how long it stays open: %s", body)
+
+	// An order dispatch gave up on shows on the board as at risk, with the reason.
+	require.NoError(t, e.db.Owner.Exec(`insert into dispatch_flags (tenant_id, order_id, reason, rounds) values (?, ?, 'pool_exhausted', 3)`,
+		f.Tenant.ID, auto).Error)
+	ad, err := e.app.Booking.Get(hqContext(f), auto)
+	require.NoError(t, err)
+	var risky struct {
+		AtRisk []struct {
+			ID     uuid.UUID
+			Reason string `json:"at_risk_reason"`
+		} `json:"at_risk"`
+	}
+	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+d.StoreID.String()+"&date="+ad.Start.In(f.Tenant.Location()).Format(time.DateOnly), disp, "", nil).ok(&risky)
+	reasons := map[uuid.UUID]string{}
+	for _, o := range risky.AtRisk {
+		reasons[o.ID] = o.Reason
+	}
+	require.Equal(t, "pool_exhausted", reasons[auto], "%+v", risky.AtRisk)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id=x&date="+day, disp, "", nil).status(http.StatusBadRequest)
 	e.do(http.MethodGet, "/api/v1/dispatch/board?store_id="+uuid.NewString()+"&date="+day, disp, "", nil).status(http.StatusNotFound)
 }

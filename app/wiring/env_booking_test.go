@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/auth"
@@ -71,4 +72,27 @@ func probeOrder(e *env, f *fixture, state booking.State, assigned bool) uuid.UUI
 			values (?, gen_random_uuid(), ?, ?, tstzrange(?, ?), 'probe')`, f.Tenant.ID, o.ID, f.StaffID, o.Start.Add(-15*time.Minute), o.End).Error)
 	}
 	return o.ID
+}
+
+// settleDispatch waits until the dispatch tasks written for the order so far have been handed
+// to asynq and asynq has nothing due left running or pending, so a test can change the
+// store's mode without racing the worker's handling of the order's confirmation.
+func (e *env) settleDispatch(f *fixture, orderID uuid.UUID) {
+	e.t.Helper()
+	ins := asynq.NewInspector(e.app.RedisOpt)
+	defer ins.Close()
+	require.Eventually(e.t, func() bool {
+		var n int64
+		require.NoError(e.t, e.db.Owner.Raw(`select count(*) from outbox where tenant_id = ? and task_type = 'dispatch:order_waiting'
+			and payload->>'order_id' = ? and enqueued_at is null`, f.Tenant.ID, orderID.String()).Scan(&n).Error)
+		if n > 0 {
+			return false
+		}
+		for _, q := range []string{"critical", "default", "low"} {
+			if qi, err := ins.GetQueueInfo(q); err == nil && qi.Pending+qi.Active > 0 {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "dispatch tasks of %s not settled", orderID)
 }

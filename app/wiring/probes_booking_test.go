@@ -123,7 +123,8 @@ func bookingProbes() map[string]probe {
 		"set-store-dispatch-settings": {object: true, attack: func(e *env) call {
 			return call{path: "/api/v1/stores/" + e.A.FrStoreID.String() + "/dispatch-settings", body: map[string]any{"mode": "auto", "pool_size": 5}}
 		}, own: func(e *env, f *fixture) call {
-			return call{path: "/api/v1/stores/" + f.FrStoreID.String() + "/dispatch-settings", body: map[string]any{"mode": "pool", "pool_size": 5}}
+			// manual: pool or auto would make the worker dispatch the orders later probes create
+			return call{path: "/api/v1/stores/" + f.FrStoreID.String() + "/dispatch-settings", body: map[string]any{"mode": "manual", "pool_size": 5, "pool_rounds": 2}}
 		}},
 	}
 }

@@ -26,6 +26,23 @@ func reviewProbes() map[string]probe {
 		},
 		"get-review":   {object: true, attack: aReview("/api/v1/reviews/", "", nil), own: ownReview("", nil)},
 		"reply-review": {object: true, attack: aReview("/api/v1/reviews/", "/reply", reply), own: ownReview("/reply", reply)},
+		"set-review-visibility": {object: true, attack: aReview("/api/v1/reviews/", "/visibility", map[string]any{"hidden": true}),
+			own: ownReview("/visibility", map[string]any{"hidden": false})},
+		// storefront (public, tenant from the Host): B's host with A's service or staff member is not found
+		"storefront-service-reviews": {object: true,
+			attack: func(e *env) call {
+				return call{path: "/api/v1/storefront/catalog/services/" + e.A.ServiceID.String() + "/reviews"}
+			},
+			own: func(e *env, f *fixture) call {
+				return call{path: "/api/v1/storefront/catalog/services/" + f.ServiceID.String() + "/reviews"}
+			}},
+		"storefront-staff-reviews": {object: true,
+			attack: func(e *env) call {
+				return call{path: "/api/v1/storefront/staff/" + e.A.StaffID.String() + "/reviews?limit=5"}
+			},
+			own: func(e *env, f *fixture) call {
+				return call{path: "/api/v1/storefront/staff/" + f.StaffID.String() + "/reviews?limit=5"}
+			}},
 		"list-staff-ratings": {
 			attack: func(e *env) call { return call{path: "/api/v1/staff-ratings?staff_id=" + e.A.StaffID.String()} },
 			own: func(e *env, f *fixture) call {

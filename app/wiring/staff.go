@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"github.com/danielgtaylor/huma/v2"
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/kit/clock"
@@ -14,7 +15,7 @@ import (
 // wireStaff builds the staff roster service and registers its API.
 func (a *App) wireStaff(api huma.API) {
 	a.Staff = staff.NewService(staff.Deps{DB: a.DB, Repo: staffdb.New(a.DB), Audit: a.Audit, Outbox: a.Outbox,
-		Perms: a.Roles, Clock: clock.System{}, Log: a.Log})
+		Perms: a.Roles, Clock: clock.System{}, Log: a.Log, Limiter: redis_rate.NewLimiter(a.Redis)})
 	staffapi.Register(api, a.Staff)
 }
 

@@ -401,16 +401,16 @@ func (a api) getDispatch(ctx context.Context, in *IDPath) (*httpx.Body[DispatchS
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
+	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize, PoolRounds: d.PoolRounds}}, nil
 }
 
 func (a api) setDispatch(ctx context.Context, in *struct {
 	IDPath
 	Body DispatchSettingsDTO
 }) (*httpx.Body[DispatchSettingsDTO], error) {
-	d, err := a.svc.SetDispatchSettings(ctx, booking.DispatchSettings{StoreID: in.ID, Mode: in.Body.Mode, PoolSize: in.Body.PoolSize})
+	d, err := a.svc.SetDispatchSettings(ctx, booking.DispatchSettings{StoreID: in.ID, Mode: in.Body.Mode, PoolSize: in.Body.PoolSize, PoolRounds: in.Body.PoolRounds})
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize}}, nil
+	return &httpx.Body[DispatchSettingsDTO]{Body: DispatchSettingsDTO{Mode: d.Mode, PoolSize: d.PoolSize, PoolRounds: d.PoolRounds}}, nil
 }

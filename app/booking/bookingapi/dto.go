@@ -67,6 +67,9 @@ type OrderDTO struct {
 	Staff            *VisitStaffDTO       `json:"staff,omitempty"`
 	Extras           []OrderExtraDTO      `json:"extras,omitempty"`
 	Reports          []OrderReportDTO     `json:"reports,omitempty"`
+	StaffLocation    *geo.Point           `json:"staff_location,omitempty" doc:"On the way: the staff member's last reported position"`
+	StaffSeenAt      *time.Time           `json:"staff_seen_at,omitempty" doc:"When that position was reported"`
+	ETAMinutes       *int                 `json:"eta_minutes,omitempty" doc:"On the way: minutes from the last position to the address at the tenant's travel speed"`
 	CreatedAt        time.Time            `json:"created_at"`
 }
 
@@ -89,6 +92,7 @@ func toSummaryDTO(o booking.Order) OrderDTO { return toOrderDTO(o) }
 func toDetailDTO(x booking.Detail) OrderDTO {
 	d := toOrderDTO(x.Order)
 	d.AcceptanceCode = x.AcceptanceCode
+	d.StaffLocation, d.StaffSeenAt, d.ETAMinutes = x.StaffLocation, x.StaffSeenAt, x.ETAMinutes
 	if x.Staff != nil {
 		d.Staff = &VisitStaffDTO{ID: x.Staff.ID, DisplayName: x.Staff.DisplayName, PhotoURL: x.Staff.PhotoURL, BadgeNo: x.Staff.BadgeNo}
 	}
@@ -177,4 +181,6 @@ func toSettings(d BookingSettingsDTO) booking.Settings {
 type DispatchSettingsDTO struct {
 	Mode     string `json:"mode" enum:"manual,pool,auto"`
 	PoolSize int    `json:"pool_size" minimum:"1" maximum:"100" doc:"Pool mode: how many staff get each offer"`
+	// PoolRounds: 0 (or absent) keeps the default of 3.
+	PoolRounds int `json:"pool_rounds,omitempty" minimum:"0" maximum:"20" doc:"Pool mode: offer rounds (each to the next pool_size staff not yet offered) before the order is flagged at risk; default 3"`
 }

@@ -83,17 +83,19 @@ func (r *Repo) SaveSettings(ctx context.Context, s booking.Settings) error {
 // DispatchSettings returns a store's settings, manual with pool size 5 when unset.
 func (r *Repo) DispatchSettings(ctx context.Context, storeID uuid.UUID) (booking.DispatchSettings, error) {
 	var rows []struct {
-		Mode      string
-		PoolSize  int
-		UpdatedAt time.Time
+		Mode       string
+		PoolSize   int
+		PoolRounds int
+		UpdatedAt  time.Time
 	}
-	if err := r.conn(ctx).Raw(`select mode, pool_size, updated_at from store_dispatch_settings where store_id = ?`, storeID).Scan(&rows).Error; err != nil {
+	if err := r.conn(ctx).Raw(`select mode, pool_size, pool_rounds, updated_at from store_dispatch_settings where store_id = ?`, storeID).Scan(&rows).Error; err != nil {
 		return booking.DispatchSettings{}, dbx.Err(err)
 	}
 	if len(rows) == 0 {
-		return booking.DispatchSettings{StoreID: storeID, Mode: "manual", PoolSize: 5}, nil
+		return booking.DispatchSettings{StoreID: storeID, Mode: "manual", PoolSize: 5, PoolRounds: booking.DefaultPoolRounds}, nil
 	}
-	return booking.DispatchSettings{StoreID: storeID, Mode: rows[0].Mode, PoolSize: rows[0].PoolSize, UpdatedAt: rows[0].UpdatedAt}, nil
+	return booking.DispatchSettings{StoreID: storeID, Mode: rows[0].Mode, PoolSize: rows[0].PoolSize, PoolRounds: rows[0].PoolRounds,
+		UpdatedAt: rows[0].UpdatedAt}, nil
 }
 
 // SaveDispatchSettings upserts a store's settings.
@@ -102,9 +104,10 @@ func (r *Repo) SaveDispatchSettings(ctx context.Context, d booking.DispatchSetti
 	if err != nil {
 		return err
 	}
-	return dbx.Err(r.conn(ctx).Exec(`insert into store_dispatch_settings (tenant_id, store_id, mode, pool_size, updated_at) values (?, ?, ?, ?, ?)
-		on conflict (tenant_id, store_id) do update set mode = excluded.mode, pool_size = excluded.pool_size, updated_at = excluded.updated_at`,
-		tid, d.StoreID, d.Mode, d.PoolSize, d.UpdatedAt).Error)
+	return dbx.Err(r.conn(ctx).Exec(`insert into store_dispatch_settings (tenant_id, store_id, mode, pool_size, pool_rounds, updated_at) values (?, ?, ?, ?, ?, ?)
+		on conflict (tenant_id, store_id) do update set mode = excluded.mode, pool_size = excluded.pool_size,
+		  pool_rounds = excluded.pool_rounds, updated_at = excluded.updated_at`,
+		tid, d.StoreID, d.Mode, d.PoolSize, d.PoolRounds, d.UpdatedAt).Error)
 }
 
 // ---- orders ----

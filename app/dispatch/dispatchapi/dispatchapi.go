@@ -77,6 +77,7 @@ type DispatchOfferDTO struct {
 	Status    string     `json:"status"`
 	Score     float64    `json:"score"`
 	Rank      int        `json:"rank"`
+	Round     int        `json:"round"`
 	ExpiresAt time.Time  `json:"expires_at"`
 	CreatedAt time.Time  `json:"created_at"`
 	DecidedAt *time.Time `json:"decided_at,omitempty"`
@@ -102,7 +103,7 @@ type DispatchTakeDTO struct {
 }
 
 func toOffer(o dispatch.Offer) DispatchOfferDTO {
-	return DispatchOfferDTO{ID: o.ID, OrderID: o.OrderID, StaffID: o.StaffID, Kind: o.Kind, Status: o.Status, Score: o.Score, Rank: o.Rank,
+	return DispatchOfferDTO{ID: o.ID, OrderID: o.OrderID, StaffID: o.StaffID, Kind: o.Kind, Status: o.Status, Score: o.Score, Rank: o.Rank, Round: o.Round,
 		ExpiresAt: o.ExpiresAt, CreatedAt: o.CreatedAt, DecidedAt: o.DecidedAt}
 }
 
@@ -185,6 +186,7 @@ type DispatchBoardOrderDTO struct {
 	End     time.Time  `json:"end"`
 	Address string     `json:"address"`
 	StaffID *uuid.UUID `json:"staff_id,omitempty"`
+	AtRisk  string     `json:"at_risk_reason,omitempty" doc:"Set when dispatch gave up: pool_exhausted, no_candidates, auto_exhausted"`
 }
 
 // DispatchStaffLoadDTO is a staff member's day.
@@ -210,7 +212,7 @@ type DispatchBoardDTO struct {
 func toBoardOrders(os []dispatch.BoardOrder) []DispatchBoardOrderDTO {
 	out := make([]DispatchBoardOrderDTO, len(os))
 	for i, o := range os {
-		out[i] = DispatchBoardOrderDTO{ID: o.ID, Number: o.Number, Status: o.Status, Start: o.Start, End: o.End, Address: o.Address}
+		out[i] = DispatchBoardOrderDTO{ID: o.ID, Number: o.Number, Status: o.Status, Start: o.Start, End: o.End, Address: o.Address, AtRisk: o.Flag}
 		if o.StaffID != uuid.Nil {
 			id := o.StaffID
 			out[i].StaffID = &id

@@ -128,8 +128,8 @@ func (r *Repo) InsertOffers(ctx context.Context, offers []dispatch.Offer) error 
 		return err
 	}
 	for _, o := range offers {
-		if err := r.conn(ctx).Exec(`insert into dispatch_offers (tenant_id, id, order_id, staff_id, kind, status, score, rank, expires_at, created_at)
-			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tn, o.ID, o.OrderID, o.StaffID, o.Kind, o.Status, o.Score, o.Rank, o.ExpiresAt, o.CreatedAt).Error; err != nil {
+		if err := r.conn(ctx).Exec(`insert into dispatch_offers (tenant_id, id, order_id, staff_id, kind, status, score, rank, round, expires_at, created_at)
+			values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, tn, o.ID, o.OrderID, o.StaffID, o.Kind, o.Status, o.Score, o.Rank, max(o.Round, 1), o.ExpiresAt, o.CreatedAt).Error; err != nil {
 			return dbx.Err(err)
 		}
 	}
@@ -144,17 +144,18 @@ type offerRow struct {
 	Status    string
 	Score     float64
 	Rank      int
+	Round     int
 	ExpiresAt time.Time
 	CreatedAt time.Time
 	DecidedAt *time.Time
 }
 
 func (x offerRow) offer() dispatch.Offer {
-	return dispatch.Offer{ID: x.ID, OrderID: x.OrderID, StaffID: x.StaffID, Kind: x.Kind, Status: x.Status, Score: x.Score, Rank: x.Rank,
+	return dispatch.Offer{ID: x.ID, OrderID: x.OrderID, StaffID: x.StaffID, Kind: x.Kind, Status: x.Status, Score: x.Score, Rank: x.Rank, Round: x.Round,
 		ExpiresAt: x.ExpiresAt, CreatedAt: x.CreatedAt, DecidedAt: x.DecidedAt}
 }
 
-const offerCols = `id, order_id, staff_id, kind, status, score, rank, expires_at, created_at, decided_at`
+const offerCols = `id, order_id, staff_id, kind, status, score, rank, round, expires_at, created_at, decided_at`
 
 // GetOffer returns an offer.
 func (r *Repo) GetOffer(ctx context.Context, id uuid.UUID) (dispatch.Offer, error) {
@@ -210,6 +211,74 @@ func (r *Repo) StaffOffers(ctx context.Context, staffID uuid.UUID, since time.Ti
 	return out, nil
 }
 
+// Offered lists every staff member offered the order in the pool.
+func (r *Repo) Offered(ctx context.Context, orderID uuid.UUID) (map[uuid.UUID]bool, error) {
+	var ids []uuid.UUID
+	if err := r.conn(ctx).Raw(`select distinct staff_id from dispatch_offers where order_id = ? and kind = 'pool'`, orderID).Scan(&ids).Error; err != nil {
+		return nil, dbx.Err(err)
+	}
+	out := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// LastRound is the order's latest pool round (0: none).
+func (r *Repo) LastRound(ctx context.Context, orderID uuid.UUID) (int, error) {
+	var n int
+	err := r.conn(ctx).Raw(`select coalesce(max(round), 0) from dispatch_offers where order_id = ? and kind = 'pool'`, orderID).Scan(&n).Error
+	return n, dbx.Err(err)
+}
+
+// ExpireRound expires the round's open pool offers.
+func (r *Repo) ExpireRound(ctx context.Context, orderID uuid.UUID, round int, now time.Time) (int, error) {
+	res := r.conn(ctx).Exec(`update dispatch_offers set status = 'expired', decided_at = ? where order_id = ? and kind = 'pool' and round = ? and status = 'offered'`,
+		now, orderID, round)
+	return int(res.RowsAffected), dbx.Err(res.Error)
+}
+
+// AutoAttempts counts the order's auto offers.
+func (r *Repo) AutoAttempts(ctx context.Context, orderID uuid.UUID) (int, error) {
+	var n int
+	err := r.conn(ctx).Raw(`select count(*) from dispatch_offers where order_id = ? and kind = 'auto'`, orderID).Scan(&n).Error
+	return n, dbx.Err(err)
+}
+
+// CloseAuto moves the staff member's open auto offer for the order to status.
+func (r *Repo) CloseAuto(ctx context.Context, orderID, staffID uuid.UUID, status string, now time.Time) error {
+	return dbx.Err(r.conn(ctx).Exec(`update dispatch_offers set status = ?, decided_at = ? where order_id = ? and staff_id = ? and kind = 'auto' and status = 'offered'`,
+		status, now, orderID, staffID).Error)
+}
+
+// Flag marks the order at risk.
+func (r *Repo) Flag(ctx context.Context, orderID uuid.UUID, reason string, rounds int, now time.Time) error {
+	tn, err := dbx.RequireTenant(ctx)
+	if err != nil {
+		return err
+	}
+	return dbx.Err(r.conn(ctx).Exec(`insert into dispatch_flags (tenant_id, order_id, reason, rounds, flagged_at) values (?, ?, ?, ?, ?)
+		on conflict (tenant_id, order_id) do update set reason = excluded.reason, rounds = excluded.rounds, flagged_at = excluded.flagged_at`,
+		tn, orderID, reason, rounds, now).Error)
+}
+
+// Unflag clears the order's flag.
+func (r *Repo) Unflag(ctx context.Context, orderID uuid.UUID) error {
+	return dbx.Err(r.conn(ctx).Exec(`delete from dispatch_flags where order_id = ?`, orderID).Error)
+}
+
+// StoreZone is the store's time zone name.
+func (r *Repo) StoreZone(ctx context.Context, storeID uuid.UUID) (string, error) {
+	var zs []string
+	if err := r.conn(ctx).Raw(`select time_zone from stores where id = ?`, storeID).Scan(&zs).Error; err != nil {
+		return "", dbx.Err(err)
+	}
+	if len(zs) == 0 {
+		return "", nil
+	}
+	return zs[0], nil
+}
+
 var _ dispatch.BoardRepo = (*Repo)(nil)
 
 type boardRow struct {
@@ -220,14 +289,16 @@ type boardRow struct {
 	EndsAt   time.Time
 	Address  string
 	StaffID  *uuid.UUID
+	Flag     *string
 }
 
 // BoardOrders lists the store's orders starting in [from, to) that wait for staff or for
 // their accept (confirmed, assigned), by start.
 func (r *Repo) BoardOrders(ctx context.Context, storeID uuid.UUID, from, to time.Time) ([]dispatch.BoardOrder, error) {
 	var rows []boardRow
-	if err := r.conn(ctx).Raw(`select o.id, o.number, o.status, o.starts_at, o.ends_at, o.address, a.staff_id
+	if err := r.conn(ctx).Raw(`select o.id, o.number, o.status, o.starts_at, o.ends_at, o.address, a.staff_id, f.reason as flag
 		from orders o left join assignments a on a.tenant_id = o.tenant_id and a.order_id = o.id and a.status = 'active'
+		  left join dispatch_flags f on f.tenant_id = o.tenant_id and f.order_id = o.id
 		where o.store_id = ? and o.starts_at >= ? and o.starts_at < ? and o.status in ('confirmed', 'assigned')
 		order by o.starts_at, o.number limit 1000`, storeID, from, to).Scan(&rows).Error; err != nil {
 		return nil, dbx.Err(err)
@@ -237,6 +308,9 @@ func (r *Repo) BoardOrders(ctx context.Context, storeID uuid.UUID, from, to time
 		out[i] = dispatch.BoardOrder{ID: x.ID, Number: x.Number, Status: x.Status, Start: x.StartsAt, End: x.EndsAt, Address: x.Address}
 		if x.StaffID != nil {
 			out[i].StaffID = *x.StaffID
+		}
+		if x.Flag != nil {
+			out[i].Flag = *x.Flag
 		}
 	}
 	return out, nil

@@ -33,7 +33,11 @@ func Register(h huma.API, svc *review.Service) {
 	huma.Register(h, reg("list-reviews", http.MethodGet, "/api/v1/reviews", "Reviews in your scope, by store or staff member", staff("orders:read"), 0, st), a.listStaff)
 	huma.Register(h, reg("get-review", http.MethodGet, "/api/v1/reviews/{id}", "A review", staff("orders:read"), 0, st), a.get)
 	huma.Register(h, reg("reply-review", http.MethodPost, "/api/v1/reviews/{id}/reply", "Reply to a review as the store", staff("orders:manage"), 0, st), a.reply)
-	huma.Register(h, reg("list-staff-ratings", http.MethodGet, "/api/v1/staff-ratings", "Staff members' rating aggregates", staff("orders:read"), 0, st), a.ratings)
+	huma.Register(h, reg("set-review-visibility", http.MethodPut, "/api/v1/reviews/{id}/visibility", "Hide a review from the public storefront, or show it again", staff("orders:manage"), 0, st), a.visibility)
+	pub := httpx.Access{Audience: httpx.Public, TenantFromHost: true}
+	huma.Register(h, reg("storefront-service-reviews", http.MethodGet, "/api/v1/storefront/catalog/services/{id}/reviews", "A service's published reviews, newest first, with their average", pub, 0, "Storefront"), a.serviceReviews)
+	huma.Register(h, reg("storefront-staff-reviews", http.MethodGet, "/api/v1/storefront/staff/{id}/reviews", "A staff member's published reviews, newest first, with their average", pub, 0, "Storefront"), a.staffReviews)
+	huma.Register(h, reg("list-staff-ratings", http.MethodGet, "/api/v1/staff-ratings", "Staff members' rating aggregates (staff of stores in your scope)", staff("orders:read"), 0, st), a.ratings)
 }
 
 // ReviewRecordDTO is a review.
@@ -51,12 +55,13 @@ type ReviewRecordDTO struct {
 	Auto        bool       `json:"auto"`
 	Reply       string     `json:"reply,omitempty"`
 	RepliedAt   *time.Time `json:"replied_at,omitempty"`
+	HiddenAt    *time.Time `json:"hidden_at,omitempty" doc:"Hidden from the public storefront since"`
 	CreatedAt   time.Time  `json:"created_at"`
 }
 
 func toDTO(r review.Review) ReviewRecordDTO {
 	d := ReviewRecordDTO{ID: r.ID, OrderID: r.OrderID, CustomerID: r.CustomerID, StoreID: r.StoreID, Attitude: r.Attitude, Quality: r.Quality,
-		Punctuality: r.Punctuality, Text: r.Text, Photos: r.Photos, Auto: r.Auto, Reply: r.Reply, RepliedAt: r.RepliedAt, CreatedAt: r.CreatedAt}
+		Punctuality: r.Punctuality, Text: r.Text, Photos: r.Photos, Auto: r.Auto, Reply: r.Reply, RepliedAt: r.RepliedAt, HiddenAt: r.HiddenAt, CreatedAt: r.CreatedAt}
 	if r.StaffID != uuid.Nil {
 		id := r.StaffID
 		d.StaffID = &id
@@ -180,7 +185,7 @@ func (a api) ratings(ctx context.Context, in *ReviewRatingsQuery) (*httpx.Body[[
 		}
 		ids = append(ids, id)
 	}
-	rs, err := a.svc.Ratings(ctx, ids)
+	rs, err := a.svc.VisibleRatings(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -190,4 +195,87 @@ func (a api) ratings(ctx context.Context, in *ReviewRatingsQuery) (*httpx.Body[[
 			Punctuality: r.Punctuality, Overall: r.Overall})
 	}
 	return &httpx.Body[[]ReviewRatingDTO]{Body: out}, nil
+}
+
+// ReviewVisibilityInput hides or shows a review on the storefront.
+type ReviewVisibilityInput struct {
+	ReviewIDPath
+	Body struct {
+		Hidden bool `json:"hidden"`
+	}
+}
+
+func (a api) visibility(ctx context.Context, in *ReviewVisibilityInput) (*httpx.Body[ReviewRecordDTO], error) {
+	r, err := a.svc.SetHidden(ctx, in.ID, in.Body.Hidden)
+	if err != nil {
+		return nil, err
+	}
+	return &httpx.Body[ReviewRecordDTO]{Body: toDTO(r)}, nil
+}
+
+// ReviewPublicQuery names a service or staff member and pages their reviews.
+type ReviewPublicQuery struct {
+	ReviewIDPath
+	httpx.PageQuery
+}
+
+// ReviewPublicDTO is a review as the storefront shows it: the reviewer's name masked, no ids
+// of customers or orders.
+type ReviewPublicDTO struct {
+	ID          uuid.UUID  `json:"id"`
+	Reviewer    string     `json:"reviewer" example:"张*" doc:"The reviewer's name, masked"`
+	StaffName   string     `json:"staff_name,omitempty"`
+	Attitude    int        `json:"attitude"`
+	Quality     int        `json:"quality"`
+	Punctuality int        `json:"punctuality"`
+	Text        string     `json:"text"`
+	Photos      []string   `json:"photos"`
+	Auto        bool       `json:"auto" doc:"An automatic positive review (the customer left none)"`
+	Reply       string     `json:"reply,omitempty" doc:"The store's reply"`
+	RepliedAt   *time.Time `json:"replied_at,omitempty"`
+	CreatedAt   time.Time  `json:"created_at"`
+}
+
+// ReviewSummaryDTO aggregates the published reviews.
+type ReviewSummaryDTO struct {
+	Count       int64   `json:"count"`
+	Average     float64 `json:"average" doc:"Mean of the three scores' averages, 0 without reviews"`
+	Attitude    float64 `json:"attitude"`
+	Quality     float64 `json:"quality"`
+	Punctuality float64 `json:"punctuality"`
+}
+
+// ReviewPublicListDTO is a page of published reviews and the aggregate of all of them.
+type ReviewPublicListDTO struct {
+	Items   []ReviewPublicDTO `json:"items"`
+	Total   int64             `json:"total"`
+	Limit   int               `json:"limit"`
+	Offset  int               `json:"offset"`
+	Summary ReviewSummaryDTO  `json:"summary"`
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+func (a api) published(ctx context.Context, f review.PublicFilter, q httpx.PageQuery) (*httpx.Body[ReviewPublicListDTO], error) {
+	p := q.Page()
+	r, err := a.svc.Published(ctx, f, p)
+	if err != nil {
+		return nil, err
+	}
+	l := httpx.ListOf(r.Result, p, func(x review.PublicReview) ReviewPublicDTO {
+		return ReviewPublicDTO{ID: x.ID, Reviewer: x.Reviewer, StaffName: x.StaffName, Attitude: x.Attitude, Quality: x.Quality,
+			Punctuality: x.Punctuality, Text: x.Text, Photos: x.Photos, Auto: x.Auto, Reply: x.Reply, RepliedAt: x.RepliedAt, CreatedAt: x.CreatedAt}
+	})
+	sm := r.Summary
+	return &httpx.Body[ReviewPublicListDTO]{Body: ReviewPublicListDTO{Items: l.Items, Total: l.Total, Limit: l.Limit, Offset: l.Offset,
+		Summary: ReviewSummaryDTO{Count: sm.Count, Average: round2(sm.Overall), Attitude: round2(sm.Attitude), Quality: round2(sm.Quality),
+			Punctuality: round2(sm.Punctuality)}}}, nil
+}
+
+func (a api) serviceReviews(ctx context.Context, in *ReviewPublicQuery) (*httpx.Body[ReviewPublicListDTO], error) {
+	return a.published(ctx, review.PublicFilter{ServiceID: in.ID}, in.PageQuery)
+}
+
+func (a api) staffReviews(ctx context.Context, in *ReviewPublicQuery) (*httpx.Body[ReviewPublicListDTO], error) {
+	return a.published(ctx, review.PublicFilter{StaffID: in.ID}, in.PageQuery)
 }

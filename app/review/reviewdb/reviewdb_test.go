@@ -234,6 +234,7 @@ func TestAutoReview(t *testing.T) {
 	require.Len(t, all.Items, 2)
 	for _, r := range all.Items {
 		require.NotEqual(t, recent, r.OrderID)
+		require.Equal(t, w.service, r.ServiceID, "the order's service is copied (storefront lists by service)")
 		if r.OrderID == old {
 			require.True(t, r.Auto)
 			require.Equal(t, 5, r.Attitude)
