@@ -23,6 +23,7 @@ import (
 	"doorstep/app/auth"
 	"doorstep/app/booking"
 	"doorstep/app/booking/slots"
+	"doorstep/app/card"
 	"doorstep/app/catalog"
 	"doorstep/app/dispatch"
 	"doorstep/app/identity"
@@ -82,6 +83,7 @@ type App struct {
 
 	Ledger  *ledger.Service // the double-entry book (app/ledger)
 	Gateway gateway.Gateway // the payment processor (Stripe)
+	Card    *card.Service   // prepaid cards (app/card)
 
 	closers []func()
 }
@@ -182,6 +184,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireInbox(api)
 	a.wireReview(api)
 	a.wireDispatch(api)
+	a.wireCard(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true
