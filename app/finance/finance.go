@@ -256,7 +256,9 @@ func (s *Service) Revenue(ctx context.Context, p Period, by GroupBy) (Revenue, e
 			out.Total.Net += r.Net
 			out.Total.Count += r.Count
 		}
-		slices.SortFunc(out.Rows, func(a, b RevenueRow) int { return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Key, b.Key)) })
+		slices.SortFunc(out.Rows, func(a, b RevenueRow) int {
+			return cmp.Or(cmp.Compare(a.Day, b.Day), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Key, b.Key))
+		})
 		out.Total.Key, out.Total.Label, out.Total.LabelZh = "total", "Total", "合计"
 		return nil
 	})

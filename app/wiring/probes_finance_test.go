@@ -14,7 +14,9 @@ func financePeriod() string {
 // which must not show A's); statements are aimed at A's staff member and franchisee.
 func financeProbes() map[string]probe {
 	revenue := func(suffix string) func(e *env, f *fixture) call {
-		return func(e *env, f *fixture) call { return call{path: "/api/v1/finance/revenue" + suffix + "?by=store&" + financePeriod()} }
+		return func(e *env, f *fixture) call {
+			return call{path: "/api/v1/finance/revenue" + suffix + "?by=store&" + financePeriod()}
+		}
 	}
 	staff := func(suffix string) (func(e *env) call, func(e *env, f *fixture) call) {
 		return func(e *env) call {

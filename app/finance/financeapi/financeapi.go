@@ -210,7 +210,7 @@ func statementCSV(s finance.Statement) (*FinanceCSV, error) {
 	recs := [][]string{
 		{"对账单 Statement", s.OwnerKind, s.OwnerName, s.OwnerID.String(), s.From, s.To, s.Currency},
 		{"日期 Date", "时间 Time", "类型 Kind", "订单 Order", "关联 Ref", "账户 Account", "金额 Amount", "待结算 Pending", "可提现 Available", "合计 Total"},
-		{s.From, "", "opening 期初", "", "", "", "", Minor(s.OpeningPending, cur), Minor(s.OpeningAvail, cur), Minor(s.OpeningPending + s.OpeningAvail, cur)},
+		{s.From, "", "opening 期初", "", "", "", "", Minor(s.OpeningPending, cur), Minor(s.OpeningAvail, cur), Minor(s.OpeningPending+s.OpeningAvail, cur)},
 	}
 	id := func(u uuid.UUID) string {
 		if u == uuid.Nil {
@@ -222,7 +222,7 @@ func statementCSV(s finance.Statement) (*FinanceCSV, error) {
 		recs = append(recs, []string{l.Day, l.At.Format(time.RFC3339), l.Kind, id(l.OrderID), l.RefKind + ":" + id(l.RefID), l.Purpose,
 			Minor(l.Amount, cur), Minor(l.Pending, cur), Minor(l.Available, cur), Minor(l.Total, cur)})
 	}
-	recs = append(recs, []string{s.To, "", "closing 期末", "", "", "", "", Minor(s.ClosingPending, cur), Minor(s.ClosingAvail, cur), Minor(s.ClosingPending + s.ClosingAvail, cur)})
+	recs = append(recs, []string{s.To, "", "closing 期末", "", "", "", "", Minor(s.ClosingPending, cur), Minor(s.ClosingAvail, cur), Minor(s.ClosingPending+s.ClosingAvail, cur)})
 	return csvOf(fmt.Sprintf("statement-%s-%s-%s-%s.csv", s.OwnerKind, s.OwnerID, s.From, s.To), recs)
 }
 
