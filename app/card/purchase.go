@@ -84,7 +84,7 @@ func (s *Service) createIntent(ctx context.Context, pu Purchase, description str
 				p.Status, p.UpdatedAt = PurchaseFailed, s.Clock.Now()
 				return s.Repo.SavePurchase(ctx, p)
 			})
-			return Started{}, fmt.Errorf("%w", errJoin(ErrProcessorDeclined, err))
+			return Started{}, errJoin(ErrProcessorDeclined, err)
 		}
 		// Unknown outcome: the row keeps its key; reading the purchase calls again with it.
 		return Started{}, errJoin(ErrProcessorDown, err)
