@@ -40,5 +40,7 @@ var cardSeeds = []tenantSeed{
 		`insert into card_adjustments (tenant_id, id, card_id, delta, reason, ledger_tx_id, created_by)
 		 values (?, gen_random_uuid(), (select id from cards where tenant_id = ? order by name_en limit 1), ?, ?,
 		   (select id from ledger_transactions where tenant_id = ? order by idempotency_key offset ? limit 1), ?)`,
-		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n, tag + " goodwill", tn, n - 1, tag} }},
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tn, n, tag + " goodwill", tn, n - 1, tag}
+		}},
 }
