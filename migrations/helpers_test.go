@@ -148,6 +148,7 @@ type tenantSeed struct {
 var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeeds, bookingSeeds, inboxSeeds, reviewSeeds, dispatchSeeds,
 	dispatchFlagSeeds,
 	ledgerSeeds,
+	cardSeeds,
 )
 
 // coreSeeds cover the foundation tables and the shared staff reference data.

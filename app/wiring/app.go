@@ -23,8 +23,10 @@ import (
 	"doorstep/app/auth"
 	"doorstep/app/booking"
 	"doorstep/app/booking/slots"
+	"doorstep/app/card"
 	"doorstep/app/catalog"
 	"doorstep/app/dispatch"
+	"doorstep/app/finance"
 	"doorstep/app/identity"
 	"doorstep/app/identity/identityapi"
 	"doorstep/app/identity/identitydb"
@@ -80,8 +82,10 @@ type App struct {
 
 	Availability *slots.Service // bookable slots (app/booking/slots)
 
-	Ledger  *ledger.Service // the double-entry book (app/ledger)
-	Gateway gateway.Gateway // the payment processor (Stripe)
+	Ledger  *ledger.Service  // the double-entry book (app/ledger)
+	Gateway gateway.Gateway  // the payment processor (Stripe)
+	Card    *card.Service    // prepaid cards (app/card)
+	Finance *finance.Service // finance reports (app/finance)
 
 	closers []func()
 }
@@ -182,6 +186,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireInbox(api)
 	a.wireReview(api)
 	a.wireDispatch(api)
+	a.wireCard(api)
+	a.wireFinance(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

@@ -152,6 +152,9 @@ func seedTenant(ctx context.Context, a *App, d demoTenant) error {
 		if err := seedCatalog(ctx, a, d, ids); err != nil {
 			return fmt.Errorf("catalogue: %w", err)
 		}
+		if err := seedCards(ctx, a, d); err != nil {
+			return err
+		}
 		return seedRoster(ctx, a, d, ids)
 	})
 }

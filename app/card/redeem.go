@@ -1,0 +1,195 @@
+package card
+
+import (
+	"context"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"doorstep/app/auth"
+	"doorstep/app/kit/errs"
+	"doorstep/app/ledger"
+)
+
+// Redeem uses one visit of a visit card on an order: by the order's customer (their own card),
+// or by staff whose data scope covers the order's store. The card's remaining visits drop in
+// the same transaction as the card.redeem posting (docs/money.md): one visit leaves
+// Customer/visits, and the visit's share of the price (price / visits, rounded; the last visit
+// takes what is left) moves from card funds to the order's funds. An unlimited time card moves
+// the order's total, as far as the card's funds reach. One redemption per order.
+func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemption, error) {
+	var out Redemption
+	err := s.DB.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.Repo.Card(ctx, cardID, true)
+		if err != nil {
+			return err
+		}
+		cust, isCust := customerOf(ctx)
+		if isCust && c.CustomerID != cust {
+			return ErrCardNotFound
+		}
+		o, err := s.Repo.Order(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		if isCust && o.CustomerID != cust {
+			return ErrOrderNotFound
+		}
+		if !isCust {
+			ok, err := s.inScope(ctx, o.StoreID)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrOrderNotFound
+			}
+		}
+		now := s.Clock.Now()
+		switch {
+		case c.Kind != Visits:
+			return ErrNotVisitCard
+		case c.Status != Active || !now.Before(c.ExpiresAt) || !o.StartsAt.Before(c.ExpiresAt):
+			return ErrCardExpired
+		case o.CustomerID != c.CustomerID:
+			return ErrOtherCustomer
+		case c.ServiceID != uuid.Nil && c.ServiceID != o.ServiceID:
+			return ErrServiceMismatch
+		case o.Status == "cancelled" || o.Status == "no_show":
+			return ErrOrderNotRedeem
+		}
+		var amount int64
+		if c.VisitsRemaining != nil {
+			left := *c.VisitsRemaining
+			if left <= 0 {
+				// say "already redeemed" before "no visits left" when both hold
+				if err := s.Repo.InsertRedemption(ctx, Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, CreatedBy: subject(ctx), CreatedAt: now}); err != nil {
+					return err
+				}
+				return ErrNoVisitsLeft
+			}
+			amount = min(perVisit(c.Price, *c.VisitsTotal), c.FundsRemaining)
+			if left == 1 {
+				amount = c.FundsRemaining
+			}
+			c.VisitsRemaining = ptr(left - 1)
+		} else {
+			amount = min(o.Total, c.FundsRemaining)
+		}
+		c.FundsRemaining -= amount
+		c.UpdatedAt = now
+		r := Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, Amount: amount, CreatedBy: subject(ctx), CreatedAt: now}
+		if err := s.Repo.InsertRedemption(ctx, r); err != nil {
+			return err
+		}
+		var entries []ledger.Entry
+		if c.VisitsRemaining != nil {
+			entries = append(entries,
+				ledger.Entry{Account: ledger.Customer(c.CustomerID).Account(ledger.Visits, ledger.AssetVisits), Amount: -1},
+				ledger.Entry{Account: ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits), Amount: 1})
+		}
+		if amount > 0 {
+			entries = append(entries,
+				ledger.Entry{Account: ledger.HQ().Account(ledger.CardFunds, c.Currency), Amount: -amount},
+				ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, c.Currency), Amount: amount})
+		}
+		if len(entries) > 0 {
+			tx, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.redeem", Ref: ledger.Ref{Kind: "order", ID: o.ID},
+				Key: "card_redeem:" + o.ID.String(), Memo: "card " + c.ID.String(), CreatedBy: r.CreatedBy, Entries: entries})
+			if errors.Is(err, ledger.ErrInsufficient) {
+				return ErrNoVisitsLeft
+			}
+			if err != nil {
+				return err
+			}
+			r.LedgerTxID = tx.ID
+			if err := s.Repo.SetRedemptionTx(ctx, r.ID, tx.ID); err != nil {
+				return err
+			}
+		}
+		if err := s.Repo.SaveCard(ctx, c); err != nil {
+			return err
+		}
+		out = r
+		return nil
+	})
+	return out, err
+}
+
+// perVisit is one visit's share of the price, rounded half up.
+func perVisit(price int64, visits int) int64 {
+	if visits <= 0 {
+		return price
+	}
+	n := int64(visits)
+	return (price + n/2) / n
+}
+
+// Adjust changes a card's balance by delta (stored value in minor units, or visits) with a
+// reason, as HQ (cards:write): posted as card.adjust (Customer ± delta against HQ's issued
+// account) in the same transaction as the adjustment row, audited, never below zero.
+func (s *Service) Adjust(ctx context.Context, cardID uuid.UUID, delta int64, reason string) (Adjustment, error) {
+	reason = trim(reason)
+	var v errs.Validation
+	v.Check(delta != 0 && delta >= -1_000_000_000 && delta <= 1_000_000_000, "delta", "a non-zero amount within ±1,000,000,000")
+	v.Check(len([]rune(reason)) >= 1 && len([]rune(reason)) <= 500, "reason", "1 to 500 characters")
+	if err := v.Err(); err != nil {
+		return Adjustment{}, err
+	}
+	if p, ok := auth.FromContext(ctx); ok && p != nil && p.Kind == auth.User && p.Scope != auth.ScopeTenant {
+		return Adjustment{}, errs.New(errs.Forbidden, "scope_denied", "adjusting cards is for head office")
+	}
+	var out Adjustment
+	err := s.DB.InTx(ctx, func(ctx context.Context) error {
+		c, err := s.Repo.Card(ctx, cardID, true)
+		if err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		if c.Status != Active || !now.Before(c.ExpiresAt) {
+			return ErrCardExpired
+		}
+		before := c
+		var mine, issued ledger.Account
+		cust := ledger.Customer(c.CustomerID)
+		switch {
+		case c.Kind == StoredValue:
+			if c.Credited+delta < 0 {
+				return ledger.ErrInsufficient
+			}
+			c.Credited += delta
+			mine, issued = cust.Account(ledger.StoredValue, ledger.AssetStoredValue), ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue)
+		case c.VisitsRemaining != nil:
+			left := int64(*c.VisitsRemaining) + delta
+			if left < 0 {
+				return ledger.ErrInsufficient
+			}
+			if left > 1_000_000 {
+				return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("delta", "too many visits"))
+			}
+			c.VisitsRemaining = ptr(int(left))
+			mine, issued = cust.Account(ledger.Visits, ledger.AssetVisits), ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits)
+		default:
+			return ErrNotAdjustable
+		}
+		a := Adjustment{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, Delta: delta, Reason: reason, CreatedBy: subject(ctx), CreatedAt: now}
+		tx, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.adjust", Ref: ledger.Ref{Kind: "card", ID: c.ID},
+			Key: "card_adjust:" + a.ID.String(), Memo: reason, CreatedBy: a.CreatedBy,
+			Entries: []ledger.Entry{{Account: mine, Amount: delta}, {Account: issued, Amount: -delta}}})
+		if err != nil {
+			return err
+		}
+		a.LedgerTxID = tx.ID
+		c.UpdatedAt = now
+		if err := s.Repo.SaveCard(ctx, c); err != nil {
+			return err
+		}
+		if err := s.Repo.InsertAdjustment(ctx, a); err != nil {
+			return err
+		}
+		out = a
+		return s.Audit.Record(ctx, "card.adjust", "card", c.ID.String(),
+			map[string]any{"credited": before.Credited, "visits_remaining": before.VisitsRemaining},
+			map[string]any{"credited": c.Credited, "visits_remaining": c.VisitsRemaining, "delta": delta, "reason": reason, "ledger_tx_id": tx.ID})
+	})
+	return out, err
+}

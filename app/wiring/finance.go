@@ -1,0 +1,16 @@
+package wiring
+
+import (
+	"github.com/danielgtaylor/huma/v2"
+
+	"doorstep/app/finance"
+	"doorstep/app/finance/financeapi"
+	"doorstep/app/finance/financedb"
+)
+
+// wireFinance builds the finance reports (read from the ledger) and registers their API.
+// Refunds are resolved to their orders through the payment area's tables.
+func (a *App) wireFinance(api huma.API) {
+	a.Finance = finance.NewService(a.DB, financedb.New(a.DB), financedb.PaymentRefunds{DB: a.DB})
+	financeapi.Register(api, a.Finance)
+}
