@@ -1,0 +1,348 @@
+package wiring_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// BenchmarkBookingThroughput (issue 4, a): booking creation through the HTTP API against
+// pgbench running the same SQL statements on the same database in the same run.
+//
+// API side: the real server (httptest, the application's handler, worker stopped) and
+// DOORSTEP_BENCH_CLIENTS (8) concurrent clients, each POSTing /api/v1/storefront/orders with a
+// customer token, an Idempotency-Key and a quote of its own, for DOORSTEP_BENCH_SECONDS (10).
+// Every response must be 201 and the database must hold exactly that many new orders.
+//
+// pgbench side: testdata/booking_pgbench.sql, every statement one such request sends
+// (authentication, the tenant lookup, the booking transaction), -M prepared, as the runtime
+// role (so RLS applies), with the same number of clients for the same time. Its tps is read
+// from pgbench's "without initial connection time" line.
+//
+// Quotes are cloned in SQL from one real quote per tenant (a distinct start on the slot grid
+// per booking), outside the timed part. Two shapes:
+//
+//	tenants=N  each client books in its own tenant (how a multi-tenant service is loaded);
+//	           pgbench runs as one process per tenant (-c 1 -j 1), tps summed
+//	tenants=1  every client books in one tenant, so the per-tenant, per-day order-number
+//	           counter row serialises them on both sides; pgbench -c N -j min(N, CPUs)
+//
+// Reported: api_per_s, pgbench_tps and ratio (api ÷ pgbench). ns/op is meaningless here.
+//
+//	make bench PKGS=./app/wiring/ BENCH=BookingThroughput
+func BenchmarkBookingThroughput(b *testing.B) {
+	pgbench := pgbenchPath(b)
+	clients := envInt(b, "DOORSTEP_BENCH_CLIENTS", 8)
+	secs := envInt(b, "DOORSTEP_BENCH_SECONDS", 10)
+	e := newEnv(b)
+	fs := []*fixture{e.A, e.B}
+	for i := len(fs); i < clients; i++ {
+		slug := []string{"charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india", "juliett", "kilo", "lima", "mike", "november",
+			"oscar", "papa"}[(i-2)%14] + strings.Repeat("x", (i-2)/14)
+		fs = append(fs, e.seed(slug, strings.ToUpper(slug[:1])+slug[1:]+" Clean", fmt.Sprintf("+86137%08d", i)))
+	}
+	e.stopWorker() // the relay and job handlers run elsewhere in production; keep them off both sides
+	for _, tenants := range []int{clients, 1} {
+		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
+			e.t = b
+			var api, pg float64
+			rounds := 0
+			for b.Loop() {
+				bb := &bookingBench{e: e, b: b, fs: fs[:tenants], clients: clients, dur: time.Duration(secs) * time.Second}
+				api += bb.apiSide()
+				pg += bb.pgbenchSide(pgbench)
+				rounds++
+			}
+			api, pg = api/float64(rounds), pg/float64(rounds)
+			b.ReportMetric(api, "api_per_s")
+			b.ReportMetric(pg, "pgbench_tps")
+			b.ReportMetric(api/pg, "ratio")
+			b.Logf("%d clients over %d tenant(s), %d s each side: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f",
+				clients, tenants, secs, api, pg, api/pg)
+		})
+	}
+}
+
+// pgbenchPath finds pgbench or fails the benchmark saying how to get it.
+func pgbenchPath(b *testing.B) string {
+	if p := os.Getenv("PGBENCH"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("pgbench")
+	if err != nil {
+		b.Fatalf("pgbench not found on PATH (benchmark a compares the API with pgbench): install it with "+
+			"`deploy/dev/tools.sh pgbench` (Debian package postgresql-client), or set PGBENCH=/path/to/pgbench: %v", err)
+	}
+	return p
+}
+
+func envInt(b *testing.B, name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+var benchRuns atomic.Int64
+
+// nextRun is an eight-digit prefix for the ids of one side of one round.
+func nextRun() int64 { return 10000000 + benchRuns.Add(1) }
+
+// benchID is the uuid the pgbench script writes as (run || kind || lpad(q, 23, '0'))::uuid:
+// 32 decimal digits are 32 valid hex digits.
+func benchID(run int64, kind int, q int64) uuid.UUID {
+	return uuid.MustParse(fmt.Sprintf("%08d%d%023d", run, kind, q))
+}
+
+type bookingBench struct {
+	e       *env
+	b       *testing.B
+	fs      []*fixture
+	clients int
+	dur     time.Duration
+}
+
+// perTenant is how many clients book in each tenant.
+func (bb *bookingBench) perTenant() int { return bb.clients / len(bb.fs) }
+
+// day0 is local midnight (Asia/Shanghai, the fixture stores' zone) two days ahead: slot k of a
+// client is 08:00 + 30 min × (k mod 24) on day k / 24, inside the staff member's 07:00–22:00
+// for the 2.5-hour visit (package and one add-on).
+func day0() time.Time {
+	sh, _ := time.LoadLocation("Asia/Shanghai")
+	d := time.Now().In(sh).AddDate(0, 0, 2)
+	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, sh)
+}
+
+// cloneQuotes copies one real quote of f into per clients × count quotes with ids
+// benchID(run, 1, li×10⁷ + n), n = 1..count, each starting at its own slot (n-1)×per + li.
+func (bb *bookingBench) cloneQuotes(f *fixture, template uuid.UUID, run int64, count int) {
+	b := bb.b
+	per := bb.perTenant()
+	for li := 0; li < per; li++ {
+		lo := int64(li)*10_000_000 + 1
+		err := bb.e.db.Owner.Exec(`insert into quotes (tenant_id, id, store_id, package_id, customer_id, created_by, starts_at, location,
+				request, lines, subtotal, total, currency, created_at, expires_at)
+			select t.tenant_id, (?::text || '1' || lpad(g::text, 23, '0'))::uuid, t.store_id, t.package_id, t.customer_id, t.created_by,
+				s.at, t.location, jsonb_set(t.request, '{start}', to_jsonb(s.at)), t.lines, t.subtotal, t.total, t.currency, now(), now() + interval '1 day'
+			from quotes t, generate_series(?::bigint, ?::bigint) g,
+				lateral (select (g - ?) * ? + ? as slot) k,
+				lateral (select to_timestamp(?::bigint + (k.slot / 24) * 86400 + 28800 + (k.slot % 24) * 1800) as at) s
+			where t.tenant_id = ? and t.id = ?`,
+			strconv.FormatInt(run, 10), lo, lo+int64(count)-1, lo, per, li, day0().Unix(), f.Tenant.ID, template).Error
+		if err != nil {
+			b.Fatalf("clone quotes: %v", err)
+		}
+	}
+}
+
+// countOrders counts the orders booked with run's quotes.
+func (bb *bookingBench) countOrders(run int64) int {
+	var n int
+	if err := bb.e.db.Owner.Raw(`select count(*) from orders where quote_id::text like ?`, fmt.Sprintf("%08d-1%%", run)).Scan(&n).Error; err != nil {
+		bb.b.Fatalf("count orders: %v", err)
+	}
+	return n
+}
+
+// apiSide runs the clients against the HTTP API and returns successful bookings per second.
+func (bb *bookingBench) apiSide() float64 {
+	b, e := bb.b, bb.e
+	run := nextRun()
+	per := bb.perTenant()
+	const warm = 3
+	// Generous: the API stays far below 150 bookings/s per client on the development machine.
+	count := warm + int(bb.dur.Seconds())*150
+	for _, f := range bb.fs {
+		tpl, _ := customerQuote(e, f, f.CustomerToken, day0().Add(8*time.Hour))
+		bb.cloneQuotes(f, tpl, run, count)
+	}
+	tr := &http.Transport{MaxIdleConnsPerHost: bb.clients, MaxIdleConns: bb.clients}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	book := func(f *fixture, li, n int) error {
+		q := benchID(run, 1, int64(li)*10_000_000+int64(n))
+		body, _ := json.Marshal(map[string]any{"quote_id": q, "address": "徐汇区 漕溪北路 1 号 1201",
+			"contact":  map[string]any{"name": "李女士", "phone": "+8613800000001"},
+			"property": map[string]any{"area_sqm": 89, "layout": "2室1厅"},
+			"notes":    map[string]any{"pets": "一只猫", "allergies": "柑橘", "avoid_products": "含氯漂白剂"}})
+		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/api/v1/storefront/orders", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+f.CustomerToken)
+		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d-%d", run, li, n))
+		res, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		out, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusCreated {
+			return fmt.Errorf("booking %s: %d %s", q, res.StatusCode, out)
+		}
+		return nil
+	}
+	// Each client: warm-up bookings (connections, statement caches, the tenant's casbin
+	// enforcer), then, once every client is warm, book until the deadline.
+	var warmed, done sync.WaitGroup
+	errc := make(chan error, bb.clients)
+	var ok atomic.Int64
+	var deadline time.Time
+	ready := make(chan struct{})
+	warmed.Add(bb.clients)
+	for c := 0; c < bb.clients; c++ {
+		f, li := bb.fs[c%len(bb.fs)], c/len(bb.fs)
+		done.Go(func() {
+			n := 0
+			var err error
+			for ; n < warm && err == nil; n++ {
+				err = book(f, li, n+1)
+			}
+			warmed.Done()
+			if err != nil {
+				errc <- fmt.Errorf("warm-up: %w", err)
+				return
+			}
+			<-ready
+			for time.Now().Before(deadline) {
+				if n++; n > count {
+					errc <- errors.New("a client ran out of quotes: raise count in apiSide")
+					return
+				}
+				if err := book(f, li, n); err != nil {
+					errc <- err
+					return
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	warmed.Wait()
+	start := time.Now()
+	deadline = start.Add(bb.dur)
+	close(ready)
+	done.Wait()
+	elapsed := time.Since(start)
+	close(errc)
+	if err := <-errc; err != nil {
+		b.Fatalf("API side: %v", err)
+	}
+	got := bb.countOrders(run)
+	if want := int(ok.Load()) + warm*bb.clients; got != want {
+		b.Fatalf("API side: %d orders in the database, want %d (201 responses)", got, want)
+	}
+	b.Logf("API: %d bookings (all 201, all in the database) by %d clients (%d per tenant) in %v", ok.Load(), bb.clients, per, elapsed.Round(time.Millisecond))
+	return float64(ok.Load()) / elapsed.Seconds()
+}
+
+var (
+	tpsRe       = regexp.MustCompile(`tps = ([0-9.]+) \((?:without initial connection time|excluding connections establishing)\)`)
+	processedRe = regexp.MustCompile(`number of transactions actually processed: (\d+)`)
+	failedRe    = regexp.MustCompile(`number of failed transactions: (\d+)`)
+)
+
+// pgbenchSide runs testdata/booking_pgbench.sql with the same clients for the same time, one
+// pgbench process per tenant (its fixture values are -D variables), and returns the summed tps.
+func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
+	b, e := bb.b, bb.e
+	ctx := context.Background()
+	run := nextRun()
+	per := bb.perTenant()
+	jobs := min(per, runtime.NumCPU())
+	// Generous: pgbench stays far below 600 tps per client here; running out fails loudly.
+	count := int(bb.dur.Seconds()) * 600
+	script, err := os.ReadFile("testdata/booking_pgbench.sql")
+	if err != nil {
+		b.Fatal(err)
+	}
+	scriptPath := b.TempDir() + "/booking_pgbench.sql"
+	if err := os.WriteFile(scriptPath, script, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	type result struct {
+		out       string
+		err       error
+		tps       float64
+		processed int
+	}
+	results := make([]result, len(bb.fs))
+	cmds := make([]*exec.Cmd, len(bb.fs))
+	for i, f := range bb.fs {
+		var hash string
+		if err := e.db.Owner.Raw(`select encode(token_hash, 'hex') from api_tokens where tenant_id = ? and subject_kind = 'customer' and subject_id = ?
+			and revoked_at is null order by created_at desc limit 1`, f.Tenant.ID, f.CustomerID).Scan(&hash).Error; err != nil || len(hash) == 0 {
+			b.Fatalf("customer token of %s: %v", f.Tenant.Slug, err)
+		}
+		var store string
+		if err := e.db.Owner.Raw(`select id from stores where tenant_id = ? and territory is not null order by code limit 1`, f.Tenant.ID).Scan(&store).Error; err != nil {
+			b.Fatal(err)
+		}
+		tpl, _ := customerQuote(e, f, f.CustomerToken, day0().Add(8*time.Hour))
+		bb.cloneQuotes(f, tpl, run, count)
+		loc := f.Tenant.Location()
+		now := time.Now().In(loc)
+		prefix := strings.ToUpper(f.Tenant.Slug[:2]) + now.Format("20060102") + "-"
+		vars := map[string]string{"tenant": f.Tenant.ID.String(), "customer": f.CustomerID.String(), "subject": "customer:" + f.CustomerID.String(),
+			"token_hash": `\x` + hash, "store": store, "package": f.PackageID.String(), "service": f.ServiceID.String(),
+			"staff_arr": "{" + f.StaffID.String() + "}", "lng": fmt.Sprint(inTerritory.Lng), "lat": fmt.Sprint(inTerritory.Lat),
+			"run": strconv.FormatInt(run, 10), "today": now.Format(time.DateOnly), "prefix": prefix, "day0": strconv.FormatInt(day0().Unix(), 10),
+			"n": "0", "cpt": strconv.Itoa(per)}
+		args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(per), "-j", strconv.Itoa(jobs), "-T", strconv.Itoa(int(bb.dur.Seconds())), "-f", scriptPath}
+		for k, v := range vars {
+			args = append(args, "-D", k+"="+v)
+		}
+		args = append(args, strings.Fields(os.Getenv("DOORSTEP_BENCH_PGBENCH_ARGS"))...)
+		args = append(args, e.db.AppURL)
+		cmds[i] = exec.CommandContext(ctx, pgbench, args...)
+	}
+	var wg sync.WaitGroup
+	for i, cmd := range cmds {
+		wg.Go(func() {
+			out, err := cmd.CombinedOutput()
+			results[i] = result{out: string(out), err: err}
+		})
+	}
+	wg.Wait()
+	total, processed := 0.0, 0
+	for i, r := range results {
+		if r.err != nil {
+			b.Fatalf("pgbench (tenant %s) failed: %v\n%s", bb.fs[i].Tenant.Slug, r.err, r.out)
+		}
+		m, p, fl := tpsRe.FindStringSubmatch(r.out), processedRe.FindStringSubmatch(r.out), failedRe.FindStringSubmatch(r.out)
+		if m == nil || p == nil || (fl != nil && fl[1] != "0") {
+			b.Fatalf("pgbench (tenant %s): no tps, or failed transactions, in its output:\n%s", bb.fs[i].Tenant.Slug, r.out)
+		}
+		tps, _ := strconv.ParseFloat(m[1], 64)
+		n, _ := strconv.Atoi(p[1])
+		total += tps
+		processed += n
+		if i == 0 && os.Getenv("DOORSTEP_BENCH_PGBENCH_ARGS") != "" {
+			b.Logf("pgbench output (tenant %s):\n%s", bb.fs[i].Tenant.Slug, r.out)
+		}
+	}
+	if got := bb.countOrders(run); got != processed {
+		b.Fatalf("pgbench side: %d orders in the database, pgbench reports %d transactions", got, processed)
+	}
+	b.Logf("pgbench: %d transactions (all committed orders) by %d client(s) in each of %d process(es), -j %d, %v", processed, per, len(bb.fs), jobs, bb.dur)
+	return total
+}
