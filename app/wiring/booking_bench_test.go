@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm/logger"
 )
 
 // BenchmarkBookingThroughput (issue 4, a): booking creation through the HTTP API against
@@ -58,6 +59,7 @@ func BenchmarkBookingThroughput(b *testing.B) {
 		fs = append(fs, e.seed(slug, strings.ToUpper(slug[:1])+slug[1:]+" Clean", fmt.Sprintf("+86137%08d", i)))
 	}
 	e.stopWorker() // the relay and job handlers run elsewhere in production; keep them off both sides
+	checkScript(b, e, e.A, "testdata/booking_pgbench.sql")
 	for _, tenants := range []int{clients, 1} {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			e.t = b
@@ -345,4 +347,91 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 	}
 	b.Logf("pgbench: %d transactions (all committed orders) by %d client(s) in each of %d process(es), -j %d, %v", processed, per, len(bb.fs), jobs, bb.dur)
 	return total
+}
+
+// statementLog records the SQL the application sends through gorm.
+type statementLog struct {
+	mu  sync.Mutex
+	sql []string
+}
+
+func (l *statementLog) LogMode(logger.LogLevel) logger.Interface { return l }
+func (l *statementLog) Info(context.Context, string, ...any)     {}
+func (l *statementLog) Warn(context.Context, string, ...any)     {}
+func (l *statementLog) Error(context.Context, string, ...any)    {}
+func (l *statementLog) Trace(_ context.Context, _ time.Time, fc func() (string, int64), _ error) {
+	s, _ := fc()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.sql = append(l.sql, s)
+}
+
+var (
+	tableRe = regexp.MustCompile(`(?i)\b(?:from|into|update|join)\s+"?([a-z_][a-z0-9_]*)`)
+	spaceRe = regexp.MustCompile(`\s+`)
+)
+
+// shape is what two statements must share to count as the same: the verb and every table
+// (and CTE) named after from, into, update or join, in order. Literal values may differ.
+func shape(sql string) string {
+	sql = strings.ToLower(strings.TrimSpace(spaceRe.ReplaceAllString(sql, " ")))
+	verb, _, _ := strings.Cut(sql, " ")
+	out := []string{verb}
+	for _, m := range tableRe.FindAllStringSubmatch(sql, -1) {
+		out = append(out, m[1])
+	}
+	return strings.Join(out, " ")
+}
+
+// scriptShapes reads a pgbench script's SQL commands (BEGIN and COMMIT left out: gorm's
+// logger does not see them; database/sql sends them around each transaction).
+func scriptShapes(path string) ([]string, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var body strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "--") || strings.HasPrefix(t, `\set`) {
+			continue
+		}
+		body.WriteString(strings.ReplaceAll(line, `\gset`, ";") + "\n")
+	}
+	var out []string
+	for _, st := range strings.Split(body.String(), ";") {
+		if sh := shape(st); sh != "" && sh != "begin" && sh != "commit" {
+			out = append(out, sh)
+		}
+	}
+	return out, nil
+}
+
+// checkScript books one visit through the API with every statement recorded, and fails
+// unless the pgbench script runs the same statements in the same order, so that the script
+// cannot silently drift from the code. The once-a-minute token touch (update api_tokens) is
+// left out of both.
+func checkScript(b *testing.B, e *env, f *fixture, path string) {
+	want, err := scriptShapes(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	quote, _ := customerQuote(e, f, f.CustomerToken, day0().Add(9*time.Hour))
+	rec := &statementLog{}
+	g := e.app.DB.Gorm()
+	g.Logger = rec
+	doWithKey(e, "/api/v1/storefront/orders", f.CustomerToken, "bench-capture", map[string]any{"quote_id": quote, "address": "x"}).status(http.StatusCreated)
+	g.Logger = logger.Discard
+	var got []string
+	for _, s := range rec.sql {
+		if sh := shape(s); !strings.HasPrefix(sh, "update api_tokens") {
+			got = append(got, sh)
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		b.Fatalf("%s no longer runs what POST /api/v1/storefront/orders runs; update it from the statements below.\n"+
+			"API (%d statements):\n%s\n\nscript (%d statements):\n%s\n\nAPI SQL:\n%s",
+			path, len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"), strings.Join(rec.sql, ";\n"))
+	}
+	b.Logf("%s matches the %d statements of one API booking", path, len(got))
 }
