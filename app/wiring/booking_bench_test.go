@@ -81,15 +81,19 @@ func BenchmarkBookingThroughput(b *testing.B) {
 	}
 }
 
-// pgbenchPath finds pgbench or fails the benchmark saying how to get it.
+// pgbenchPath finds a pgbench that runs, or fails the benchmark saying how to get one. On
+// Debian /usr/bin/pgbench is pg_wrapper, present with any client package even when no pgbench
+// binary is installed, so it is run (--version) rather than only looked up.
 func pgbenchPath(b *testing.B) string {
-	if p := os.Getenv("PGBENCH"); p != "" {
-		return p
+	p := os.Getenv("PGBENCH")
+	if p == "" {
+		p = "pgbench"
 	}
-	p, err := exec.LookPath("pgbench")
+	out, err := exec.Command(p, "--version").CombinedOutput()
 	if err != nil {
-		b.Fatalf("pgbench not found on PATH (benchmark a compares the API with pgbench): install it with "+
-			"`deploy/dev/tools.sh pgbench` (Debian package postgresql-client), or set PGBENCH=/path/to/pgbench: %v", err)
+		b.Fatalf("no working pgbench (%s: %v %s); benchmark (a) compares the booking API with pgbench. Install it with "+
+			"`deploy/dev/tools.sh pgbench` (Debian's postgresql-client, or postgresql-15 on Debian 12, where the server "+
+			"package holds it), or set PGBENCH=/path/to/pgbench", p, err, strings.TrimSpace(string(out)))
 	}
 	return p
 }
