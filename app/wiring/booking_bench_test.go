@@ -244,11 +244,13 @@ func (bb *bookingBench) apiSide() float64 {
 		})
 	}
 	warmed.Wait()
+	cpu0, self0 := machineCPU(), processCPU()
 	start := time.Now()
 	deadline = start.Add(bb.dur)
 	close(ready)
 	done.Wait()
 	elapsed := time.Since(start)
+	cpu1, self1 := machineCPU(), processCPU()
 	close(errc)
 	if err := <-errc; err != nil {
 		b.Fatalf("API side: %v", err)
@@ -258,6 +260,10 @@ func (bb *bookingBench) apiSide() float64 {
 		b.Fatalf("API side: %d orders in the database, want %d (201 responses)", got, want)
 	}
 	b.Logf("API: %d bookings (all 201, all in the database) by %d clients (%d per tenant) in %v", ok.Load(), bb.clients, per, elapsed.Round(time.Millisecond))
+	if n := float64(ok.Load()); n > 0 && cpu1.total > cpu0.total {
+		b.Logf("API: machine CPU %.0f%% busy, %.2f ms CPU per booking, of which this Go process (server and HTTP clients) %.2f ms",
+			cpu1.busyPct(cpu0), cpu1.busyMs(cpu0)/n, float64(self1-self0)/1e6/n)
+	}
 	return float64(ok.Load()) / elapsed.Seconds()
 }
 
@@ -322,6 +328,7 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 		cmds[i] = exec.CommandContext(ctx, pgbench, args...)
 	}
 	var wg sync.WaitGroup
+	cpu0 := machineCPU()
 	for i, cmd := range cmds {
 		wg.Go(func() {
 			out, err := cmd.CombinedOutput()
@@ -329,6 +336,7 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 		})
 	}
 	wg.Wait()
+	cpu1 := machineCPU()
 	total, processed := 0.0, 0
 	for i, r := range results {
 		if r.err != nil {
@@ -350,6 +358,9 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 		b.Fatalf("pgbench side: %d orders in the database, pgbench reports %d transactions", got, processed)
 	}
 	b.Logf("pgbench: %d transactions (all committed orders) by %d client(s) in each of %d process(es), -j %d, %v", processed, per, len(bb.fs), jobs, bb.dur)
+	if processed > 0 && cpu1.total > cpu0.total {
+		b.Logf("pgbench: machine CPU %.0f%% busy, %.2f ms CPU per transaction", cpu1.busyPct(cpu0), cpu1.busyMs(cpu0)/float64(processed))
+	}
 	return total
 }
 
@@ -439,3 +450,34 @@ func checkScript(b *testing.B, e *env, f *fixture, path string) {
 	}
 	b.Logf("%s matches the %d statements of one API booking", path, len(got))
 }
+
+// cpuStat is the machine's CPU time from /proc/stat (zero where there is none), in clock ticks.
+type cpuStat struct{ busy, total float64 }
+
+func machineCPU() cpuStat {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return cpuStat{}
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	f := strings.Fields(line) // cpu user nice system idle iowait irq softirq steal ...
+	var st cpuStat
+	for i, v := range f[1:] {
+		x, _ := strconv.ParseFloat(v, 64)
+		if i >= 8 { // guest time is counted in user already
+			break
+		}
+		st.total += x
+		if i != 3 && i != 4 {
+			st.busy += x
+		}
+	}
+	return st
+}
+
+func (c cpuStat) busyPct(from cpuStat) float64 {
+	return 100 * (c.busy - from.busy) / (c.total - from.total)
+}
+
+// busyMs is the busy CPU time since from in milliseconds (USER_HZ is 100 on Linux).
+func (c cpuStat) busyMs(from cpuStat) float64 { return (c.busy - from.busy) * 10 }
