@@ -28,7 +28,7 @@ import (
 //
 // API side: the real server (httptest, the application's handler, worker stopped) and
 // DOORSTEP_BENCH_CLIENTS (8) concurrent clients, each POSTing /api/v1/storefront/orders with a
-// customer token, an Idempotency-Key and a quote of its own, for DOORSTEP_BENCH_SECONDS (10).
+// customer token, an Idempotency-Key and a quote of its own, for DOORSTEP_BENCH_SECONDS (5).
 // Every response must be 201 and the database must hold exactly that many new orders.
 //
 // pgbench side: testdata/booking_pgbench.sql, every statement one such request sends
@@ -37,7 +37,10 @@ import (
 // from pgbench's "without initial connection time" line.
 //
 // Quotes are cloned in SQL from one real quote per tenant (a distinct start on the slot grid
-// per booking), outside the timed part. Two shapes:
+// per booking), outside the timed part. The two sides alternate DOORSTEP_BENCH_ROUNDS (3)
+// times and the throughputs are averaged, so that a change in the machine's load affects both.
+// Before anything is timed, one booking's statements are recorded and compared with the
+// script's (checkScript). Two shapes:
 //
 //	tenants=N  each client books in its own tenant (how a multi-tenant service is loaded);
 //	           pgbench runs as one process per tenant (-c 1 -j 1), tps summed
@@ -50,7 +53,8 @@ import (
 func BenchmarkBookingThroughput(b *testing.B) {
 	pgbench := pgbenchPath(b)
 	clients := envInt(b, "DOORSTEP_BENCH_CLIENTS", 8)
-	secs := envInt(b, "DOORSTEP_BENCH_SECONDS", 10)
+	secs := envInt(b, "DOORSTEP_BENCH_SECONDS", 5)
+	rounds := envInt(b, "DOORSTEP_BENCH_ROUNDS", 3)
 	e := newEnv(b)
 	fs := []*fixture{e.A, e.B}
 	for i := len(fs); i < clients; i++ {
@@ -64,19 +68,22 @@ func BenchmarkBookingThroughput(b *testing.B) {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			e.t = b
 			var api, pg float64
-			rounds := 0
+			n := 0
 			for b.Loop() {
-				bb := &bookingBench{e: e, b: b, fs: fs[:tenants], clients: clients, dur: time.Duration(secs) * time.Second}
-				api += bb.apiSide()
-				pg += bb.pgbenchSide(pgbench)
-				rounds++
+				// Short phases, alternating, so that a change in the machine's load hits both sides.
+				for r := 1; r <= rounds; r++ {
+					bb := &bookingBench{e: e, b: b, fs: fs[:tenants], clients: clients, dur: time.Duration(secs) * time.Second}
+					a, p := bb.apiSide(), bb.pgbenchSide(pgbench)
+					b.Logf("round %d: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f", r, a, p, a/p)
+					api, pg, n = api+a, pg+p, n+1
+				}
 			}
-			api, pg = api/float64(rounds), pg/float64(rounds)
+			api, pg = api/float64(n), pg/float64(n)
 			b.ReportMetric(api, "api_per_s")
 			b.ReportMetric(pg, "pgbench_tps")
 			b.ReportMetric(api/pg, "ratio")
-			b.Logf("%d clients over %d tenant(s), %d s each side: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f",
-				clients, tenants, secs, api, pg, api/pg)
+			b.Logf("%d clients over %d tenant(s), %d × %d s each side: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f",
+				clients, tenants, n, secs, api, pg, api/pg)
 		})
 	}
 }
