@@ -68,22 +68,35 @@ func BenchmarkBookingThroughput(b *testing.B) {
 		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
 			e.t = b
 			var api, pg float64
+			var apiPG, apiGo, pgPG, pgCl float64
 			n := 0
 			for b.Loop() {
 				// Short phases, alternating, so that a change in the machine's load hits both sides.
 				for r := 1; r <= rounds; r++ {
 					bb := &bookingBench{e: e, b: b, fs: fs[:tenants], clients: clients, dur: time.Duration(secs) * time.Second}
 					a, p := bb.apiSide(), bb.pgbenchSide(pgbench)
-					b.Logf("round %d: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f", r, a, p, a/p)
-					api, pg, n = api+a, pg+p, n+1
+					b.Logf("round %d: API %.1f/s (%d bookings, CPU %.0f%%; per booking PostgreSQL %.2f ms, Go %.2f ms) · "+
+						"pgbench %.1f tps (%d, CPU %.0f%%; per transaction PostgreSQL %.2f ms, pgbench %.2f ms) · ratio %.3f",
+						r, a.rate, a.ops, a.busyPct, a.perOp(a.pgCPU), a.perOp(a.ownCPU),
+						p.rate, p.ops, p.busyPct, p.perOp(p.pgCPU), p.perOp(p.ownCPU), a.rate/p.rate)
+					api, pg, n = api+a.rate, pg+p.rate, n+1
+					apiPG, apiGo, pgPG, pgCl = apiPG+a.perOp(a.pgCPU), apiGo+a.perOp(a.ownCPU), pgPG+p.perOp(p.pgCPU), pgCl+p.perOp(p.ownCPU)
 				}
 			}
 			api, pg = api/float64(n), pg/float64(n)
+			apiPG, apiGo, pgPG, pgCl = apiPG/float64(n), apiGo/float64(n), pgPG/float64(n), pgCl/float64(n)
+			// CPU per operation does not depend on what else the machine runs, so it tells
+			// what the throughput ratio would be on a machine the benchmark had to itself.
+			if apiPG > 0 && pgPG > 0 {
+				b.ReportMetric(apiPG, "api_pg_cpu_ms")
+				b.ReportMetric(apiGo, "api_go_cpu_ms")
+				b.ReportMetric(pgPG, "pgbench_pg_cpu_ms")
+				b.ReportMetric(pgCl, "pgbench_client_cpu_ms")
+				b.ReportMetric((pgPG+pgCl)/(apiPG+apiGo), "cpu_ratio")
+			}
 			b.ReportMetric(api, "api_per_s")
 			b.ReportMetric(pg, "pgbench_tps")
 			b.ReportMetric(api/pg, "ratio")
-			b.Logf("%d clients over %d tenant(s), %d × %d s each side: API %.1f bookings/s, pgbench %.1f tps, ratio %.3f",
-				clients, tenants, n, secs, api, pg, api/pg)
 		})
 	}
 }
@@ -127,6 +140,17 @@ func nextRun() int64 { return 10000000 + benchRuns.Add(1) }
 func benchID(run int64, kind int, q int64) uuid.UUID {
 	return uuid.MustParse(fmt.Sprintf("%08d%d%023d", run, kind, q))
 }
+
+// side is one side's result in one round.
+type side struct {
+	rate    float64 // bookings or transactions per second
+	ops     int
+	busyPct float64       // the machine's CPU, busy, while it ran (other processes included)
+	pgCPU   time.Duration // CPU of the runtime role's PostgreSQL backends on the benchmark database
+	ownCPU  time.Duration // CPU of the client side: this Go process (server and HTTP clients), or pgbench
+}
+
+func (s side) perOp(d time.Duration) float64 { return float64(d) / 1e6 / float64(max(s.ops, 1)) }
 
 type bookingBench struct {
 	e       *env
@@ -179,11 +203,10 @@ func (bb *bookingBench) countOrders(run int64) int {
 	return n
 }
 
-// apiSide runs the clients against the HTTP API and returns successful bookings per second.
-func (bb *bookingBench) apiSide() float64 {
+// apiSide runs the clients against the HTTP API: successful bookings per second.
+func (bb *bookingBench) apiSide() side {
 	b, e := bb.b, bb.e
 	run := nextRun()
-	per := bb.perTenant()
 	const warm = 3
 	// Generous: the API stays far below 150 bookings/s per client on the development machine.
 	count := warm + int(bb.dur.Seconds())*150
@@ -251,6 +274,7 @@ func (bb *bookingBench) apiSide() float64 {
 		})
 	}
 	warmed.Wait()
+	w := bb.watchBackends()
 	cpu0, self0 := machineCPU(), processCPU()
 	start := time.Now()
 	deadline = start.Add(bb.dur)
@@ -258,6 +282,7 @@ func (bb *bookingBench) apiSide() float64 {
 	done.Wait()
 	elapsed := time.Since(start)
 	cpu1, self1 := machineCPU(), processCPU()
+	pgCPU := w.stop()
 	close(errc)
 	if err := <-errc; err != nil {
 		b.Fatalf("API side: %v", err)
@@ -266,12 +291,8 @@ func (bb *bookingBench) apiSide() float64 {
 	if want := int(ok.Load()) + warm*bb.clients; got != want {
 		b.Fatalf("API side: %d orders in the database, want %d (201 responses)", got, want)
 	}
-	b.Logf("API: %d bookings (all 201, all in the database) by %d clients (%d per tenant) in %v", ok.Load(), bb.clients, per, elapsed.Round(time.Millisecond))
-	if n := float64(ok.Load()); n > 0 && cpu1.total > cpu0.total {
-		b.Logf("API: machine CPU %.0f%% busy, %.2f ms CPU per booking, of which this Go process (server and HTTP clients) %.2f ms",
-			cpu1.busyPct(cpu0), cpu1.busyMs(cpu0)/n, float64(self1-self0)/1e6/n)
-	}
-	return float64(ok.Load()) / elapsed.Seconds()
+	return side{rate: float64(ok.Load()) / elapsed.Seconds(), ops: int(ok.Load()), busyPct: cpu1.busyPct(cpu0), pgCPU: pgCPU,
+		ownCPU: time.Duration(self1 - self0)}
 }
 
 var (
@@ -281,8 +302,8 @@ var (
 )
 
 // pgbenchSide runs testdata/booking_pgbench.sql with the same clients for the same time, one
-// pgbench process per tenant (its fixture values are -D variables), and returns the summed tps.
-func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
+// pgbench process per tenant (its fixture values are -D variables): the summed tps.
+func (bb *bookingBench) pgbenchSide(pgbench string) side {
 	b, e := bb.b, bb.e
 	ctx := context.Background()
 	run := nextRun()
@@ -335,6 +356,7 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 		cmds[i] = exec.CommandContext(ctx, pgbench, args...)
 	}
 	var wg sync.WaitGroup
+	w := bb.watchBackends()
 	cpu0 := machineCPU()
 	for i, cmd := range cmds {
 		wg.Go(func() {
@@ -344,6 +366,13 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 	}
 	wg.Wait()
 	cpu1 := machineCPU()
+	pgCPU := w.stop()
+	var clientCPU time.Duration
+	for _, cmd := range cmds {
+		if cmd.ProcessState != nil {
+			clientCPU += cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		}
+	}
 	total, processed := 0.0, 0
 	for i, r := range results {
 		if r.err != nil {
@@ -364,11 +393,66 @@ func (bb *bookingBench) pgbenchSide(pgbench string) float64 {
 	if got := bb.countOrders(run); got != processed {
 		b.Fatalf("pgbench side: %d orders in the database, pgbench reports %d transactions", got, processed)
 	}
-	b.Logf("pgbench: %d transactions (all committed orders) by %d client(s) in each of %d process(es), -j %d, %v", processed, per, len(bb.fs), jobs, bb.dur)
-	if processed > 0 && cpu1.total > cpu0.total {
-		b.Logf("pgbench: machine CPU %.0f%% busy, %.2f ms CPU per transaction", cpu1.busyPct(cpu0), cpu1.busyMs(cpu0)/float64(processed))
+	return side{rate: total, ops: processed, busyPct: cpu1.busyPct(cpu0), pgCPU: pgCPU, ownCPU: clientCPU}
+}
+
+// watchBackends follows the CPU time of the runtime role's backends on the benchmark database
+// (the application's pool, or pgbench's connections) until stop, which returns their CPU time
+// since the watch began. Backends that exit (pgbench's) count up to their last poll, 20 ms
+// before at most. Zero where /proc is not readable or the server is on another machine.
+func (bb *bookingBench) watchBackends() *backendWatch {
+	w := &backendWatch{base: map[int]int64{}, last: map[int]int64{}, quit: make(chan struct{}), done: make(chan struct{})}
+	for _, pid := range bb.backends() {
+		if t, ok := procCPUTicks(pid); ok {
+			w.base[pid], w.last[pid] = t, t
+		}
 	}
-	return total
+	go func() {
+		defer close(w.done)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		var pids []int
+		for i := 0; ; i++ {
+			if i%10 == 0 { // pgbench connects once; look for new backends now and then
+				pids = bb.backends()
+			}
+			for _, pid := range pids {
+				if t, ok := procCPUTicks(pid); ok {
+					w.mu.Lock()
+					w.last[pid] = t
+					w.mu.Unlock()
+				}
+			}
+			select {
+			case <-w.quit:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return w
+}
+
+func (bb *bookingBench) backends() []int {
+	var pids []int
+	_ = bb.e.db.Owner.Raw(`select pid from pg_stat_activity where datname = ? and usename = 'doorstep_app'`, bb.e.db.Name).Scan(&pids).Error
+	return pids
+}
+
+type backendWatch struct {
+	mu         sync.Mutex
+	base, last map[int]int64 // clock ticks by pid
+	quit, done chan struct{}
+}
+
+func (w *backendWatch) stop() time.Duration {
+	close(w.quit)
+	<-w.done
+	var ticks int64
+	for pid, t := range w.last {
+		ticks += t - w.base[pid]
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond // USER_HZ = 100
 }
 
 // statementLog records the SQL the application sends through gorm.
