@@ -41,6 +41,7 @@ test-short: ## quick tests: -short, no -race, no vet
 	@$(WITH_SERVICES) $(GO) test -short -count=1 $(TESTFLAGS) $(PKGS)
 
 bench: ## benchmarks (figures go in README.md's Performance section)
+	@deploy/dev/tools.sh pgbench || echo 'WARNING: no pgbench; BenchmarkBookingThroughput will fail' >&2
 	@$(WITH_SERVICES) $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(TESTFLAGS) $(PKGS)
 
 build: ## bin/doorstep

@@ -95,6 +95,9 @@ type env struct {
 	A, B    *fixture
 	opToken string
 	logs    *syncBuffer // everything the application logged
+	// stopWorker stops the worker (relay, job handlers, scheduler) before the test ends, for
+	// benchmarks that measure the API alone; it is safe to call more than once.
+	stopWorker func()
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -158,10 +161,11 @@ func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(wctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	stopWorker := sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stopWorker)
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(srv.Close)
-	e := &env{t: t, db: d, app: a, srv: srv, sent: sent, logs: logs}
+	e := &env{t: t, db: d, app: a, srv: srv, sent: sent, logs: logs, stopWorker: stopWorker}
 	_, err = a.Platform.EnsureOperator(ctx, "ops@doorstep.test", password, "ops")
 	require.NoError(t, err)
 	var out struct{ Token string }
