@@ -1,0 +1,320 @@
+package commission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"doorstep/app/kit/errs"
+	"doorstep/app/ledger"
+	"doorstep/app/payment"
+)
+
+// Ledger kinds and the business object they reference (docs/money.md).
+const (
+	KindSplit    = "commission.split"
+	KindSettle   = "commission.settle"
+	KindClawback = "commission.clawback"
+	refOrder     = "order"
+	refRefund    = "refund"
+)
+
+// OrderPaid implements payment.PaidHook: the order is fully paid; it is split once it is also
+// completed. Runs in the payment's transaction; the split itself is a task (commission:split).
+func (s *Service) OrderPaid(ctx context.Context, orderID uuid.UUID) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.repo.MarkPaid(ctx, orderID, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.enqueueSplit(ctx, orderID)
+	})
+}
+
+// OrderCompleted is booking's hook: the order reached completed (accepted by the customer or
+// automatically); it is split once it is also paid.
+func (s *Service) OrderCompleted(ctx context.Context, orderID uuid.UUID) error {
+	return s.enqueueSplit(ctx, orderID)
+}
+
+// Split splits a completed, fully paid order once: posts commission.split (key
+// split:<order id>) and stores the split with its lines. An order not yet completed and paid,
+// or split before, is left alone, so the task may run any number of times. It returns whether
+// it split the order now.
+func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
+	done := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, orderID) // the row lock orders the split after refunds in flight
+		if err != nil {
+			return err
+		}
+		if !o.Paid || (o.Status != "completed" && o.Status != "closed") {
+			return nil
+		}
+		if _, err := s.repo.Split(ctx, orderID, true); err == nil {
+			return nil
+		} else if !errors.Is(err, ErrSplitNotFound) {
+			return err
+		}
+		paid, err := s.paidInto(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		refunded, err := s.repo.RefundedBeforeSplit(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		total := paid - refunded
+		if total <= 0 {
+			return nil // nothing was paid, or it has all been refunded: nothing to share
+		}
+		rules, err := s.repo.RulesAt(ctx, o.CompletedAt)
+		if err != nil {
+			return err
+		}
+		sp := Split{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StoreID: o.StoreID, FranchiseeID: o.FranchiseeID, StaffID: o.StaffID,
+			Total: total, Currency: o.Currency, Status: StatusPending, CreatedAt: s.clock.Now(), Lines: Compute(rules, o, total)}
+		if rules != nil {
+			sp.RuleVersionID, sp.RuleVersion = rules.ID, rules.Version
+		}
+		tx := ledger.Transaction{Kind: KindSplit, Ref: ledger.Ref{Kind: refOrder, ID: o.ID}, Key: "split:" + o.ID.String(),
+			Memo: fmt.Sprintf("rules v%d", sp.RuleVersion), CreatedBy: "system",
+			Entries: []ledger.Entry{{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -total}}}
+		for _, l := range sp.Lines {
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, o.Currency), Amount: l.Amount})
+		}
+		posted, err := s.ledger.Post(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sp.LedgerTxID = posted.ID
+		if err := s.repo.InsertSplit(ctx, sp); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	return done, err
+}
+
+// paidInto is what the order brought into HQ's order funds: every posting to order_funds that
+// references the order (payments, visits redeemed, their reversals), commission's own aside.
+func (s *Service) paidInto(ctx context.Context, orderID uuid.UUID) (int64, error) {
+	hq := ledger.HQ()
+	ps, err := s.ledger.Postings(ctx, ledger.Filter{Owner: &hq, Ref: &ledger.Ref{Kind: refOrder, ID: orderID}})
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, p := range ps {
+		if p.Account.Purpose == ledger.OrderFunds && !strings.HasPrefix(p.Kind, "commission.") {
+			sum += p.Amount
+		}
+	}
+	return sum, nil
+}
+
+// pendingAccount is where a line's share waits for settlement (HQ's shares are earned at once).
+func pendingAccount(l Line, cur string) ledger.Account {
+	switch l.Party {
+	case ledger.OwnerPlatform:
+		return ledger.Platform().Account(ledger.Pending, cur)
+	case ledger.OwnerHQ:
+		return ledger.HQ().Account(ledger.Revenue, cur)
+	}
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Pending, cur)
+}
+
+// settledAccount is where a line's share is after settlement.
+func settledAccount(l Line, cur string) ledger.Account {
+	switch l.Party {
+	case ledger.OwnerPlatform:
+		return ledger.Platform().Account(ledger.Revenue, cur)
+	case ledger.OwnerHQ:
+		return ledger.HQ().Account(ledger.Revenue, cur)
+	}
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Available, cur)
+}
+
+func receivable(l Line, cur string) ledger.Account {
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Receivable, cur)
+}
+
+// Settle releases an order's pending split: commission.settle (key settle:<split tx id>)
+// moves each pending share, less what was clawed back, to the owner's available wallet (the
+// platform's to its revenue), repaying any clawback debt first. Settling twice does nothing.
+func (s *Service) Settle(ctx context.Context, orderID uuid.UUID) (bool, error) {
+	done := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		sp, err := s.repo.Split(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		if sp.Status != StatusPending {
+			return nil
+		}
+		tx := ledger.Transaction{Kind: KindSettle, Ref: ledger.Ref{Kind: refOrder, ID: orderID}, Key: "settle:" + sp.LedgerTxID.String(), CreatedBy: "system"}
+		for _, l := range sp.Lines {
+			left := l.Amount - l.ClawedBack
+			if l.Party == ledger.OwnerHQ || left == 0 {
+				continue
+			}
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, sp.Currency), Amount: -left})
+			if l.Party == ledger.OwnerPlatform {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: left})
+				continue
+			}
+			debt, err := s.repo.LockBalance(ctx, receivable(l, sp.Currency))
+			if err != nil {
+				return err
+			}
+			repay := min(left, max(0, -debt))
+			if repay > 0 {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: receivable(l, sp.Currency), Amount: repay})
+			}
+			if left > repay {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: left - repay})
+			}
+		}
+		now := s.clock.Now()
+		if len(tx.Entries) > 0 {
+			posted, err := s.ledger.Post(ctx, tx)
+			if err != nil {
+				return err
+			}
+			sp.SettleTxID = posted.ID
+		}
+		sp.Status, sp.SettledAt = StatusSettled, &now
+		done = true
+		return s.repo.SaveSplit(ctx, sp)
+	})
+	return done, err
+}
+
+// SettleDue settles every split of the tenant whose holding period is over; each in its own
+// transaction, so one failure does not hold the others back. It returns how many it settled.
+func (s *Service) SettleDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var due []uuid.UUID
+		err := s.db.InTx(ctx, func(ctx context.Context) (err error) {
+			due, err = s.repo.DueSplits(ctx, s.clock.Now(), 200)
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		var all []error
+		for _, id := range due {
+			ok, err := s.Settle(ctx, id)
+			if err != nil {
+				all = append(all, fmt.Errorf("order %s: %w", id, err))
+			}
+			if ok {
+				n++
+			}
+		}
+		if len(all) > 0 || len(due) < 200 {
+			return n, errors.Join(all...)
+		}
+	}
+}
+
+// BeforeRefund implements payment.RefundHook, in the refund's transaction. Each refund is seen
+// once. Before the split it only lowers the value that will be split; after it,
+// commission.clawback (key clawback:<refund id>) takes back each line's proportional share of
+// the refunds so far, rounded down — cumulatively, so several partial refunds never take back
+// more than the split, and a full refund takes back exactly all of it. Shares still pending
+// come from pending (HQ's from revenue); settled ones from the owner's available wallet, and
+// what that cannot cover becomes a debt on the owner's receivable account, repaid by later
+// settlements.
+func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error {
+	if r.Amount <= 0 || r.RefundID == uuid.Nil || r.OrderID == uuid.Nil {
+		return fmt.Errorf("commission: refund hook: malformed refund %+v", r)
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.repo.Order(ctx, r.OrderID); err != nil { // serialises with Split
+			return err
+		}
+		rec := Refund{RefundID: r.RefundID, OrderID: r.OrderID, Amount: r.Amount, CreatedAt: s.clock.Now()}
+		sp, err := s.repo.Split(ctx, r.OrderID, true)
+		if errors.Is(err, ErrSplitNotFound) {
+			return ignoreSeen(s.repo.InsertRefund(ctx, rec))
+		}
+		if err != nil {
+			return err
+		}
+		rec.SplitID = sp.ID
+		if err := s.repo.InsertRefund(ctx, rec); err != nil {
+			return ignoreSeen(err)
+		}
+		before := sp.Refunded
+		sp.Refunded = min(sp.Total, sp.Refunded+r.Amount)
+		tx := ledger.Transaction{Kind: KindClawback, Ref: ledger.Ref{Kind: refRefund, ID: r.RefundID}, Key: "clawback:" + r.RefundID.String(),
+			Memo: "order " + r.OrderID.String(), CreatedBy: "system"}
+		var back int64
+		for i, l := range sp.Lines {
+			claw := mulDiv(l.Amount, sp.Refunded, sp.Total) - l.ClawedBack
+			if claw <= 0 {
+				continue
+			}
+			sp.Lines[i].ClawedBack += claw
+			back += claw
+			entries, err := s.clawLine(ctx, sp, l, claw)
+			if err != nil {
+				return err
+			}
+			tx.Entries = append(tx.Entries, entries...)
+		}
+		if back > 0 {
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: back})
+			posted, err := s.ledger.Post(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := s.repo.SetRefundTx(ctx, r.RefundID, posted.ID); err != nil {
+				return err
+			}
+		}
+		if sp.Refunded == before && back == 0 {
+			return nil
+		}
+		return s.repo.SaveSplit(ctx, sp)
+	})
+}
+
+// clawLine takes claw back from one line's owner.
+func (s *Service) clawLine(ctx context.Context, sp Split, l Line, claw int64) ([]ledger.Entry, error) {
+	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
+		acct := pendingAccount(l, sp.Currency)
+		if sp.Status == StatusSettled {
+			acct = settledAccount(l, sp.Currency)
+		}
+		return []ledger.Entry{{Account: acct, Amount: -claw}}, nil
+	}
+	avail, err := s.repo.LockBalance(ctx, settledAccount(l, sp.Currency))
+	if err != nil {
+		return nil, err
+	}
+	take := min(claw, max(0, avail))
+	var out []ledger.Entry
+	if take > 0 {
+		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: -take})
+	}
+	if claw > take {
+		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: -(claw - take)})
+	}
+	return out, nil
+}
+
+func ignoreSeen(err error) error {
+	if errors.Is(err, ErrRefundSeen) {
+		return nil
+	}
+	return err
+}
+
+// isGone reports errors a split task treats as done (the order no longer exists).
+func isGone(err error) bool { return errs.KindOf(err) == errs.NotFound }
