@@ -85,6 +85,8 @@ type Deps struct {
 
 // Service runs bookings and the order lifecycle.
 type Service struct {
+	completed CompletionHook // commission hears of completed orders (nil: nobody)
+
 	db       *dbx.DB
 	repo     Repo
 	quotes   Quotes

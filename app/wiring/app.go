@@ -24,6 +24,7 @@ import (
 	"doorstep/app/booking"
 	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
+	"doorstep/app/commission"
 	"doorstep/app/dispatch"
 	"doorstep/app/identity"
 	"doorstep/app/identity/identityapi"
@@ -31,6 +32,7 @@ import (
 	"doorstep/app/kit/clock"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
+	"doorstep/app/ledger/ledgercheck"
 	"doorstep/app/notify"
 	"doorstep/app/org"
 	"doorstep/app/org/orgapi"
@@ -82,6 +84,9 @@ type App struct {
 
 	Ledger  *ledger.Service // the double-entry book (app/ledger)
 	Gateway gateway.Gateway // the payment processor (Stripe)
+
+	Commission  *commission.Service  // commission rules, splits, settlement, clawback (app/commission)
+	LedgerCheck *ledgercheck.Checker // the ledger consistency check (job and command)
 
 	closers []func()
 }
@@ -182,6 +187,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireInbox(api)
 	a.wireReview(api)
 	a.wireDispatch(api)
+	a.wireCommission(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true
