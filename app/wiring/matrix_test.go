@@ -18,7 +18,6 @@ import (
 var notYetUsed = map[string]bool{
 	"payments:read": true, "payments:refund": true, "payments:configure": true, "cash:self": true, // payment
 	"cards:read": true, "cards:write": true, "finance:read": true, // prepaid cards, reports
-	"commission:read": true, "commission:write": true, "ledger:read": true, // commission, ledger
 	"payouts:approve": true, "wallet:self": true, // payouts
 }
 
