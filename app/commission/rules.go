@@ -168,6 +168,7 @@ type Line struct {
 type OrderFacts struct {
 	ID           uuid.UUID
 	Status       string
+	CustomerID   uuid.UUID
 	StoreID      uuid.UUID
 	FranchiseeID uuid.UUID // uuid.Nil: an HQ-owned store
 	StaffID      uuid.UUID // the staff member who served it; uuid.Nil: nobody

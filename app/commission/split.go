@@ -1,9 +1,11 @@
 package commission
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -156,6 +158,16 @@ func (s *Service) Settle(ctx context.Context, orderID uuid.UUID) (bool, error) {
 			return nil
 		}
 		tx := ledger.Transaction{Kind: KindSettle, Ref: ledger.Ref{Kind: refOrder, ID: orderID}, Key: "settle:" + sp.LedgerTxID.String(), CreatedBy: "system"}
+		var touched []ledger.Account
+		for _, l := range sp.Lines {
+			if l.Party != ledger.OwnerHQ && l.Party != ledger.OwnerPlatform && l.Amount > l.ClawedBack {
+				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency), receivable(l, sp.Currency))
+			}
+		}
+		bal, err := s.lockBalances(ctx, touched)
+		if err != nil {
+			return err
+		}
 		for _, l := range sp.Lines {
 			left := l.Amount - l.ClawedBack
 			if l.Party == ledger.OwnerHQ || left == 0 {
@@ -166,10 +178,7 @@ func (s *Service) Settle(ctx context.Context, orderID uuid.UUID) (bool, error) {
 				tx.Entries = append(tx.Entries, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: left})
 				continue
 			}
-			debt, err := s.repo.LockBalance(ctx, receivable(l, sp.Currency))
-			if err != nil {
-				return err
-			}
+			debt := bal[receivable(l, sp.Currency)]
 			repay := min(left, max(0, -debt))
 			if repay > 0 {
 				tx.Entries = append(tx.Entries, ledger.Entry{Account: receivable(l, sp.Currency), Amount: repay})
@@ -235,7 +244,8 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 		return fmt.Errorf("commission: refund hook: malformed refund %+v", r)
 	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		if _, err := s.repo.Order(ctx, r.OrderID); err != nil { // serialises with Split
+		o, err := s.repo.Order(ctx, r.OrderID) // serialises with Split
+		if err != nil {
 			return err
 		}
 		rec := Refund{RefundID: r.RefundID, OrderID: r.OrderID, Amount: r.Amount, CreatedAt: s.clock.Now()}
@@ -254,19 +264,36 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 		sp.Refunded = min(sp.Total, sp.Refunded+r.Amount)
 		tx := ledger.Transaction{Kind: KindClawback, Ref: ledger.Ref{Kind: refRefund, ID: r.RefundID}, Key: "clawback:" + r.RefundID.String(),
 			Memo: "order " + r.OrderID.String(), CreatedBy: "system"}
+		claws := make([]int64, len(sp.Lines))
+		// This posting comes before the refund's own in one transaction, so it also locks
+		// what the refund posting may touch (docs/money.md: refund to card or stored value);
+		// otherwise a payment holding the clearing account could wait for order funds held here
+		// while the refund waits for it.
+		touched := []ledger.Account{ledger.Customer(o.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue),
+			ledger.External().Account(ledger.Clearing, sp.Currency), ledger.HQ().Account(ledger.CardFunds, sp.Currency),
+			ledger.HQ().Account(ledger.OrderFunds, sp.Currency), ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue),
+			ledger.HQ().Account(ledger.Revenue, sp.Currency)}
+		for i, l := range sp.Lines {
+			claws[i] = mulDiv(l.Amount, sp.Refunded, sp.Total) - l.ClawedBack
+			if claws[i] > 0 {
+				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency))
+				if l.Party == ledger.OwnerStaff || l.Party == ledger.OwnerFranchisee {
+					touched = append(touched, receivable(l, sp.Currency))
+				}
+			}
+		}
+		bal, err := s.lockBalances(ctx, touched)
+		if err != nil {
+			return err
+		}
 		var back int64
 		for i, l := range sp.Lines {
-			claw := mulDiv(l.Amount, sp.Refunded, sp.Total) - l.ClawedBack
-			if claw <= 0 {
+			if claws[i] <= 0 {
 				continue
 			}
-			sp.Lines[i].ClawedBack += claw
-			back += claw
-			entries, err := s.clawLine(ctx, sp, l, claw)
-			if err != nil {
-				return err
-			}
-			tx.Entries = append(tx.Entries, entries...)
+			sp.Lines[i].ClawedBack += claws[i]
+			back += claws[i]
+			tx.Entries = append(tx.Entries, clawLine(sp, l, claws[i], bal)...)
 		}
 		if back > 0 {
 			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: back})
@@ -285,26 +312,42 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 	})
 }
 
-// clawLine takes claw back from one line's owner.
-func (s *Service) clawLine(ctx context.Context, sp Split, l Line, claw int64) ([]ledger.Entry, error) {
+// clawLine takes claw back from one line's owner: from pending before settlement; after it,
+// from the available wallet (balances locked in bal) and the rest as a debt.
+func clawLine(sp Split, l Line, claw int64, bal map[ledger.Account]int64) []ledger.Entry {
 	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
 		acct := pendingAccount(l, sp.Currency)
 		if sp.Status == StatusSettled {
 			acct = settledAccount(l, sp.Currency)
 		}
-		return []ledger.Entry{{Account: acct, Amount: -claw}}, nil
+		return []ledger.Entry{{Account: acct, Amount: -claw}}
 	}
-	avail, err := s.repo.LockBalance(ctx, settledAccount(l, sp.Currency))
-	if err != nil {
-		return nil, err
-	}
-	take := min(claw, max(0, avail))
+	take := min(claw, max(0, bal[settledAccount(l, sp.Currency)]))
 	var out []ledger.Entry
 	if take > 0 {
 		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: -take})
 	}
 	if claw > take {
 		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: -(claw - take)})
+	}
+	return out
+}
+
+// lockBalances locks the accounts' balance rows in the order every ledger posting locks them
+// (owner kind, owner id, purpose, asset), so reading a balance before posting cannot deadlock
+// with concurrent postings, and returns the balances.
+func (s *Service) lockBalances(ctx context.Context, accts []ledger.Account) (map[ledger.Account]int64, error) {
+	slices.SortFunc(accts, func(a, b ledger.Account) int {
+		return cmp.Or(cmp.Compare(a.Owner.Kind, b.Owner.Kind), slices.Compare(a.Owner.ID[:], b.Owner.ID[:]),
+			cmp.Compare(a.Purpose, b.Purpose), cmp.Compare(a.Asset, b.Asset))
+	})
+	out := make(map[ledger.Account]int64, len(accts))
+	for _, a := range slices.Compact(accts) {
+		b, err := s.repo.LockBalance(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out[a] = b
 	}
 	return out, nil
 }

@@ -183,7 +183,8 @@ func (r *Repo) SaveSettings(ctx context.Context, s commission.Settings) error {
 // and rating, whether it was recorded as paid; the order row is locked.
 func (r *Repo) Order(ctx context.Context, oid uuid.UUID) (commission.OrderFacts, error) {
 	var row struct {
-		ID, StoreID, ServiceID, CategoryID uuid.UUID
+		ID, CustomerID, StoreID, ServiceID uuid.UUID
+		CategoryID                         uuid.UUID
 		FranchiseeID, StaffID, LevelID     *uuid.UUID
 		Status, Currency                   string
 		CompletedAt                        time.Time
@@ -192,11 +193,11 @@ func (r *Repo) Order(ctx context.Context, oid uuid.UUID) (commission.OrderFacts,
 		Paid                               bool
 	}
 	res := r.db.Conn(ctx).Raw(`with o as (
-		  select o.* from orders o where o.id = ? for update of o),
+		  select o.* from orders o where o.id = ? for no key update of o),
 		st as (
 		  select a.staff_id from o join assignments a on a.tenant_id = o.tenant_id and a.order_id = o.id
 		  where a.status <> 'released' order by a.created_at desc limit 1)
-		select o.id, o.store_id, o.service_id, cs.category_id, s.franchisee_id, st.staff_id, sf.level_id, o.status, o.currency,
+		select o.id, o.customer_id, o.store_id, o.service_id, cs.category_id, s.franchisee_id, st.staff_id, sf.level_id, o.status, o.currency,
 		  coalesce(o.accepted_at, o.completed_at, o.updated_at) as completed_at,
 		  coalesce(sr.count, 0) as rating_count, coalesce(sr.attitude_sum + sr.quality_sum + sr.punctuality_sum, 0) as rating_sum,
 		  exists (select 1 from commission_paid_orders p where p.tenant_id = o.tenant_id and p.order_id = o.id) as paid
@@ -212,7 +213,7 @@ func (r *Repo) Order(ctx context.Context, oid uuid.UUID) (commission.OrderFacts,
 	if res.RowsAffected == 0 {
 		return commission.OrderFacts{}, commission.ErrOrderNotFound
 	}
-	f := commission.OrderFacts{ID: row.ID, Status: row.Status, StoreID: row.StoreID, FranchiseeID: id(row.FranchiseeID), StaffID: id(row.StaffID),
+	f := commission.OrderFacts{ID: row.ID, CustomerID: row.CustomerID, Status: row.Status, StoreID: row.StoreID, FranchiseeID: id(row.FranchiseeID), StaffID: id(row.StaffID),
 		ServiceID: row.ServiceID, CategoryID: row.CategoryID, LevelID: id(row.LevelID), Currency: row.Currency, CompletedAt: row.CompletedAt,
 		Paid: row.Paid}
 	if row.RatingCount > 0 {
