@@ -160,11 +160,14 @@ func (s *Service) Settle(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		tx := ledger.Transaction{Kind: KindSettle, Ref: ledger.Ref{Kind: refOrder, ID: orderID}, Key: "settle:" + sp.LedgerTxID.String(), CreatedBy: "system"}
 		var touched []ledger.Account
 		for _, l := range sp.Lines {
-			if l.Party != ledger.OwnerHQ && l.Party != ledger.OwnerPlatform && l.Amount > l.ClawedBack {
-				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency), receivable(l, sp.Currency))
+			if l.Party != ledger.OwnerHQ && l.Amount > l.ClawedBack {
+				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency))
+				if l.Party != ledger.OwnerPlatform {
+					touched = append(touched, receivable(l, sp.Currency))
+				}
 			}
 		}
-		bal, err := s.lockBalances(ctx, touched)
+		bal, err := s.lockBalances(ctx, touched) // every account of the posting, in the ledger's order
 		if err != nil {
 			return err
 		}
