@@ -263,10 +263,15 @@ func TestClawbackAfterSettlementBecomesDebtWhenWalletIsShort(t *testing.T) {
 		Entries: []ledger.Entry{{Account: staffAvail, Amount: -1800}, {Account: ledger.Staff(staff).Account(ledger.Withdrawing, "CNY"), Amount: 1700},
 			{Account: ledger.HQ().Account(ledger.Fees, "CNY"), Amount: 100}}})
 	require.NoError(t, err)
-	w.refund(o, 5000, 10000)
+	// Two partial refunds, then the rest.
+	w.refund(o, 2500, 10000)
 	staffDebt := ledger.Staff(staff).Account(ledger.Receivable, "CNY")
 	require.Zero(t, w.balance(staffAvail), "the wallet's 200 went first")
-	require.Equal(t, int64(-800), w.balance(staffDebt), "the rest of 1000 is a debt")
+	require.Equal(t, int64(-300), w.balance(staffDebt), "the rest of 500 is a debt")
+	require.Equal(t, int64(4875), w.balance(frAvail))
+	require.Equal(t, int64(750), w.balance(ledger.Platform().Account(ledger.Revenue, "CNY")))
+	w.refund(o, 2500, 10000)
+	require.Equal(t, int64(-800), w.balance(staffDebt))
 	require.Equal(t, int64(3250), w.balance(frAvail))
 	require.Equal(t, int64(500), w.balance(ledger.Platform().Account(ledger.Revenue, "CNY")))
 	w.refund(o, 5000, 10000)
