@@ -60,13 +60,9 @@ func TestCommissionHTTP(t *testing.T) {
 	e.do(http.MethodPut, "/api/v1/commission/settings", owner, "", map[string]any{"holding_days": 91}).status(http.StatusUnprocessableEntity)
 	e.do(http.MethodPut, "/api/v1/commission/settings", owner, "", map[string]any{"holding_days": 3}).ok(nil)
 
-	// The customer accepts the work in the storefront.
+	// Paid first (as the payment area will: its posting and the PaidHook in one transaction);
+	// the work is not accepted yet, so the split task leaves the order alone.
 	orderID := probeOrder(e, f, booking.AwaitingAcceptance, true)
-	e.do(http.MethodPost, "/api/v1/storefront/orders/"+orderID.String()+"/accept", f.CustomerToken, "", map[string]any{"code": "123456"}).ok(nil)
-	time.Sleep(300 * time.Millisecond) // the worker runs the first split task: unpaid, nothing happens
-	e.do(http.MethodGet, "/api/v1/orders/"+orderID.String()+"/split", owner, "", nil).wantProblem(http.StatusNotFound, "commission_split_not_found")
-
-	// Paid (as the payment area will: its posting and the PaidHook in one transaction).
 	ctx := hqContext(f)
 	require.NoError(t, e.app.DB.InTx(ctx, func(ctx context.Context) error {
 		_, err := e.app.Ledger.Post(ctx, ledger.Transaction{Kind: "payment.card", Ref: ledger.Ref{Kind: "order", ID: orderID},
@@ -78,6 +74,11 @@ func TestCommissionHTTP(t *testing.T) {
 		}
 		return e.app.Commission.OrderPaid(ctx, orderID)
 	}))
+	time.Sleep(500 * time.Millisecond) // the worker runs that split task
+	e.do(http.MethodGet, "/api/v1/orders/"+orderID.String()+"/split", owner, "", nil).wantProblem(http.StatusNotFound, "commission_split_not_found")
+
+	// The customer accepts the work in the storefront: booking's hook enqueues the split.
+	e.do(http.MethodPost, "/api/v1/storefront/orders/"+orderID.String()+"/accept", f.CustomerToken, "", map[string]any{"code": "123456"}).ok(nil)
 	var sp splitView
 	require.Eventually(t, func() bool {
 		res := e.do(http.MethodGet, "/api/v1/orders/"+orderID.String()+"/split", owner, "", nil)
