@@ -24,7 +24,9 @@ var commissionSeeds = []tenantSeed{
 		   (select id from commission_rule_versions where tenant_id = ? order by version offset ? limit 1),
 		   (select store_id from orders where tenant_id = ? order by number offset ? limit 1), 10000, 'CNY',
 		   (select id from ledger_transactions where tenant_id = ? order by idempotency_key offset ? limit 1))`,
-		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, tn, n - 1, tn, n - 1, tn, n - 1} }},
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tn, n - 1, tn, n - 1, tn, n - 1, tn, n - 1}
+		}},
 	{"commission_split_lines",
 		`insert into commission_split_lines (tenant_id, split_id, line, party, share, basis, rate_bp, amount)
 		 values (?, (select id from commission_splits where tenant_id = ? order by order_id offset ? limit 1), 0, 'platform', 'platform_fee', 'percent', 1000, 1000)`,

@@ -78,12 +78,13 @@ func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		}
 		sp := Split{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StoreID: o.StoreID, FranchiseeID: o.FranchiseeID, StaffID: o.StaffID,
 			Total: total, Currency: o.Currency, Status: StatusPending, CreatedAt: s.clock.Now(), Lines: Compute(rules, o, total)}
+		tx := ledger.Transaction{Kind: KindSplit, Ref: ledger.Ref{Kind: refOrder, ID: o.ID}, Key: "split:" + o.ID.String(),
+			Memo: "no commission rules", CreatedBy: "system",
+			Entries: []ledger.Entry{{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -total}}}
 		if rules != nil {
 			sp.RuleVersionID, sp.RuleVersion = rules.ID, rules.Version
+			tx.Memo = fmt.Sprintf("commission rules v%d", rules.Version)
 		}
-		tx := ledger.Transaction{Kind: KindSplit, Ref: ledger.Ref{Kind: refOrder, ID: o.ID}, Key: "split:" + o.ID.String(),
-			Memo: fmt.Sprintf("rules v%d", sp.RuleVersion), CreatedBy: "system",
-			Entries: []ledger.Entry{{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -total}}}
 		for _, l := range sp.Lines {
 			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, o.Currency), Amount: l.Amount})
 		}
