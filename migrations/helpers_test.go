@@ -149,6 +149,7 @@ var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeed
 	dispatchFlagSeeds,
 	ledgerSeeds,
 	cardSeeds,
+	commissionSeeds,
 )
 
 // coreSeeds cover the foundation tables and the shared staff reference data.

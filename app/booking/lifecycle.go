@@ -453,6 +453,9 @@ func (s *Service) noPendingExtras(ctx context.Context, id uuid.UUID) error {
 func (s *Service) finish(ctx context.Context, st *step) error {
 	st.o.AcceptedAt = &st.now
 	st.o.AcceptanceCode = ""
+	if err := s.orderCompleted(ctx, st.o.ID); err != nil {
+		return err
+	}
 	if st.asg != nil {
 		return s.repo.EndAssignment(ctx, st.asg.ID, AssignmentDone, st.now)
 	}

@@ -110,6 +110,8 @@ const (
 
 // Service runs bookings and the order lifecycle.
 type Service struct {
+	completed CompletionHook // commission hears of completed orders (nil: nobody)
+
 	db       *dbx.DB
 	repo     Repo
 	quotes   Quotes

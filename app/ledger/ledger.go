@@ -111,6 +111,9 @@ const (
 	Points Purpose = "points"
 	// PointsIssued is the issuer's side of points (HQ; asset points).
 	PointsIssued Purpose = "points_issued"
+	// Receivable is what a staff member or franchisee owes back (a clawback larger than their
+	// available balance); negative is the debt, seen from the owner. Later settlements repay it.
+	Receivable Purpose = "receivable"
 )
 
 // nonNegative is the chart: which purposes may never go below zero.
@@ -118,6 +121,7 @@ var nonNegative = map[Purpose]bool{
 	Clearing: false, OrderFunds: false, CardFunds: false, Revenue: false, Pending: false, Fees: false,
 	Available: true, Withdrawing: true, StoredValue: true, Visits: true, Points: true,
 	StoredValueIssued: false, VisitsIssued: false, PointsIssued: false,
+	Receivable: false,
 }
 
 // Assets that are not currencies.

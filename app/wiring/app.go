@@ -25,6 +25,7 @@ import (
 	"doorstep/app/booking/slots"
 	"doorstep/app/card"
 	"doorstep/app/catalog"
+	"doorstep/app/commission"
 	"doorstep/app/dispatch"
 	"doorstep/app/finance"
 	"doorstep/app/identity"
@@ -33,6 +34,7 @@ import (
 	"doorstep/app/kit/clock"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
+	"doorstep/app/ledger/ledgercheck"
 	"doorstep/app/notify"
 	"doorstep/app/org"
 	"doorstep/app/org/orgapi"
@@ -86,6 +88,9 @@ type App struct {
 	Gateway gateway.Gateway  // the payment processor (Stripe)
 	Card    *card.Service    // prepaid cards (app/card)
 	Finance *finance.Service // finance reports (app/finance)
+
+	Commission  *commission.Service  // commission rules, splits, settlement, clawback (app/commission)
+	LedgerCheck *ledgercheck.Checker // the ledger consistency check (job and command)
 
 	closers []func()
 }
@@ -188,6 +193,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireDispatch(api)
 	a.wireCard(api)
 	a.wireFinance(api)
+	a.wireCommission(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

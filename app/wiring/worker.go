@@ -36,6 +36,7 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.reviewTasks(w.Mux)
 	w.dispatchTasks(w.Mux)
 	w.cardTasks(w.Mux)
+	w.commissionTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -85,5 +86,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic, cardPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic, cardPeriodic, commissionPeriodic}
 }

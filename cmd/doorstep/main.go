@@ -41,6 +41,8 @@ Usage:
   doorstep tenant create --name N --slug S --owner-email E [--owner-password P] [--locale zh-CN|en]
   doorstep operator create --email E [--password P]
                                       create or reset a platform operator
+  doorstep ledger check               recompute every tenant's ledger balances from the
+                                      postings; prints mismatches and fails on any
 
 Environment (configuration comes from the environment only):
 `
@@ -81,6 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return tenantCmd(ctx, cfg, log, args[1:], stdout, stderr)
 	case "operator":
 		return operatorCmd(ctx, cfg, log, args[1:], stdout, stderr)
+	case "ledger":
+		return ledgerCmd(ctx, cfg, log, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "unknown command %q\n\n%s", args[0], usage)
 	return errUsage

@@ -1,0 +1,84 @@
+package commission
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/dbx"
+	"doorstep/jobs"
+)
+
+// TypeSplit splits one order (payload: the order). Enqueued through the outbox when an order
+// is completed and when it is paid; it splits only once both hold, and only once.
+const TypeSplit = "commission:split"
+
+// TypeSettle is the periodic settlement: every tenant's splits past their holding period.
+const TypeSettle = "commission:settle"
+
+// SplitPayload is TypeSplit's payload.
+type SplitPayload struct {
+	jobs.Meta
+	OrderID uuid.UUID `json:"order_id"`
+}
+
+// TaskType implements jobs.Payload.
+func (*SplitPayload) TaskType() string { return TypeSplit }
+
+func (s *Service) enqueueSplit(ctx context.Context, orderID uuid.UUID) error {
+	if s.outbox == nil {
+		return nil
+	}
+	if _, err := s.outbox.Add(ctx, &SplitPayload{OrderID: orderID}); err != nil {
+		return fmt.Errorf("commission: enqueue split: %w", err)
+	}
+	return nil
+}
+
+// RegisterTasks adds the commission job handlers to mux.
+func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
+	jobs.Handle(mux, func(ctx context.Context, p *SplitPayload) error {
+		if p.OrderID == uuid.Nil {
+			return fmt.Errorf("commission: split without order: %w", asynq.SkipRetry)
+		}
+		_, err := s.Split(ctx, p.OrderID)
+		if isGone(err) {
+			return nil
+		}
+		return err
+	})
+	mux.HandleFunc(TypeSettle, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.SettleAll(ctx)
+		return err
+	})
+}
+
+// RegisterPeriodic registers the hourly settlement run: hourly, so each tenant's local
+// midnight is caught within the hour whatever its time zone.
+func RegisterPeriodic(sch *asynq.Scheduler) error {
+	_, err := sch.Register("7 * * * *", asynq.NewTask(TypeSettle, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(3),
+		asynq.Unique(30*time.Minute), asynq.Timeout(30*time.Minute))
+	return err
+}
+
+// SettleAll runs SettleDue in every active tenant and returns how many splits it settled.
+func (s *Service) SettleAll(ctx context.Context) (int, error) {
+	var tenants []uuid.UUID
+	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
+		return 0, fmt.Errorf("commission: list tenants: %w", err)
+	}
+	total := 0
+	var all []error
+	for _, t := range tenants {
+		n, err := s.SettleDue(dbx.WithTenant(ctx, t))
+		if err != nil {
+			all = append(all, fmt.Errorf("tenant %s: %w", t, err))
+		}
+		total += n
+	}
+	return total, errors.Join(all...)
+}

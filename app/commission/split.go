@@ -1,0 +1,367 @@
+package commission
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"doorstep/app/kit/errs"
+	"doorstep/app/ledger"
+	"doorstep/app/payment"
+)
+
+// Ledger kinds and the business object they reference (docs/money.md).
+const (
+	KindSplit    = "commission.split"
+	KindSettle   = "commission.settle"
+	KindClawback = "commission.clawback"
+	refOrder     = "order"
+	refRefund    = "refund"
+)
+
+// OrderPaid implements payment.PaidHook: the order is fully paid; it is split once it is also
+// completed. Runs in the payment's transaction; the split itself is a task (commission:split).
+func (s *Service) OrderPaid(ctx context.Context, orderID uuid.UUID) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		if err := s.repo.MarkPaid(ctx, orderID, s.clock.Now()); err != nil {
+			return err
+		}
+		return s.enqueueSplit(ctx, orderID)
+	})
+}
+
+// OrderCompleted is booking's hook: the order reached completed (accepted by the customer or
+// automatically); it is split once it is also paid.
+func (s *Service) OrderCompleted(ctx context.Context, orderID uuid.UUID) error {
+	return s.enqueueSplit(ctx, orderID)
+}
+
+// Split splits a completed, fully paid order once: posts commission.split (key
+// split:<order id>) and stores the split with its lines. An order not yet completed and paid,
+// or split before, is left alone, so the task may run any number of times. It returns whether
+// it split the order now.
+func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
+	done := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, orderID) // the row lock orders the split after refunds in flight
+		if err != nil {
+			return err
+		}
+		if !o.Paid || (o.Status != "completed" && o.Status != "closed") {
+			return nil
+		}
+		if _, err := s.repo.Split(ctx, orderID, true); err == nil {
+			return nil
+		} else if !errors.Is(err, ErrSplitNotFound) {
+			return err
+		}
+		paid, err := s.paidInto(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		refunded, err := s.repo.RefundedBeforeSplit(ctx, orderID)
+		if err != nil {
+			return err
+		}
+		total := paid - refunded
+		if total <= 0 {
+			return nil // nothing was paid, or it has all been refunded: nothing to share
+		}
+		rules, err := s.repo.RulesAt(ctx, o.CompletedAt)
+		if err != nil {
+			return err
+		}
+		sp := Split{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StoreID: o.StoreID, FranchiseeID: o.FranchiseeID, StaffID: o.StaffID,
+			Total: total, Currency: o.Currency, Status: StatusPending, CreatedAt: s.clock.Now(), Lines: Compute(rules, o, total)}
+		tx := ledger.Transaction{Kind: KindSplit, Ref: ledger.Ref{Kind: refOrder, ID: o.ID}, Key: "split:" + o.ID.String(),
+			Memo: "no commission rules", CreatedBy: "system",
+			Entries: []ledger.Entry{{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -total}}}
+		if rules != nil {
+			sp.RuleVersionID, sp.RuleVersion = rules.ID, rules.Version
+			tx.Memo = fmt.Sprintf("commission rules v%d", rules.Version)
+		}
+		for _, l := range sp.Lines {
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, o.Currency), Amount: l.Amount})
+		}
+		posted, err := s.ledger.Post(ctx, tx)
+		if err != nil {
+			return err
+		}
+		sp.LedgerTxID = posted.ID
+		if err := s.repo.InsertSplit(ctx, sp); err != nil {
+			return err
+		}
+		done = true
+		return nil
+	})
+	return done, err
+}
+
+// paidInto is what the order brought into HQ's order funds: every posting to order_funds that
+// references the order (payments, visits redeemed, their reversals), commission's own aside.
+func (s *Service) paidInto(ctx context.Context, orderID uuid.UUID) (int64, error) {
+	hq := ledger.HQ()
+	ps, err := s.ledger.Postings(ctx, ledger.Filter{Owner: &hq, Ref: &ledger.Ref{Kind: refOrder, ID: orderID}})
+	if err != nil {
+		return 0, err
+	}
+	var sum int64
+	for _, p := range ps {
+		if p.Account.Purpose == ledger.OrderFunds && !strings.HasPrefix(p.Kind, "commission.") {
+			sum += p.Amount
+		}
+	}
+	return sum, nil
+}
+
+// pendingAccount is where a line's share waits for settlement (HQ's shares are earned at once).
+func pendingAccount(l Line, cur string) ledger.Account {
+	switch l.Party {
+	case ledger.OwnerPlatform:
+		return ledger.Platform().Account(ledger.Pending, cur)
+	case ledger.OwnerHQ:
+		return ledger.HQ().Account(ledger.Revenue, cur)
+	}
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Pending, cur)
+}
+
+// settledAccount is where a line's share is after settlement.
+func settledAccount(l Line, cur string) ledger.Account {
+	switch l.Party {
+	case ledger.OwnerPlatform:
+		return ledger.Platform().Account(ledger.Revenue, cur)
+	case ledger.OwnerHQ:
+		return ledger.HQ().Account(ledger.Revenue, cur)
+	}
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Available, cur)
+}
+
+func receivable(l Line, cur string) ledger.Account {
+	return ledger.Owner{Kind: l.Party, ID: l.OwnerID}.Account(ledger.Receivable, cur)
+}
+
+// Settle releases an order's pending split: commission.settle (key settle:<split tx id>)
+// moves each pending share, less what was clawed back, to the owner's available wallet (the
+// platform's to its revenue), repaying any clawback debt first. Settling twice does nothing.
+func (s *Service) Settle(ctx context.Context, orderID uuid.UUID) (bool, error) {
+	done := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		sp, err := s.repo.Split(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		if sp.Status != StatusPending {
+			return nil
+		}
+		tx := ledger.Transaction{Kind: KindSettle, Ref: ledger.Ref{Kind: refOrder, ID: orderID}, Key: "settle:" + sp.LedgerTxID.String(), CreatedBy: "system"}
+		var touched []ledger.Account
+		for _, l := range sp.Lines {
+			if l.Party != ledger.OwnerHQ && l.Amount > l.ClawedBack {
+				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency))
+				if l.Party != ledger.OwnerPlatform {
+					touched = append(touched, receivable(l, sp.Currency))
+				}
+			}
+		}
+		bal, err := s.lockBalances(ctx, touched) // every account of the posting, in the ledger's order
+		if err != nil {
+			return err
+		}
+		for _, l := range sp.Lines {
+			left := l.Amount - l.ClawedBack
+			if l.Party == ledger.OwnerHQ || left == 0 {
+				continue
+			}
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, sp.Currency), Amount: -left})
+			if l.Party == ledger.OwnerPlatform {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: left})
+				continue
+			}
+			debt := bal[receivable(l, sp.Currency)]
+			repay := min(left, max(0, -debt))
+			if repay > 0 {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: receivable(l, sp.Currency), Amount: repay})
+			}
+			if left > repay {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: left - repay})
+			}
+		}
+		now := s.clock.Now()
+		if len(tx.Entries) > 0 {
+			posted, err := s.ledger.Post(ctx, tx)
+			if err != nil {
+				return err
+			}
+			sp.SettleTxID = posted.ID
+		}
+		sp.Status, sp.SettledAt = StatusSettled, &now
+		done = true
+		return s.repo.SaveSplit(ctx, sp)
+	})
+	return done, err
+}
+
+// SettleDue settles every split of the tenant whose holding period is over; each in its own
+// transaction, so one failure does not hold the others back. It returns how many it settled.
+func (s *Service) SettleDue(ctx context.Context) (int, error) {
+	n := 0
+	for {
+		var due []uuid.UUID
+		err := s.db.InTx(ctx, func(ctx context.Context) (err error) {
+			due, err = s.repo.DueSplits(ctx, s.clock.Now(), 200)
+			return err
+		})
+		if err != nil {
+			return n, err
+		}
+		var all []error
+		for _, id := range due {
+			ok, err := s.Settle(ctx, id)
+			if err != nil {
+				all = append(all, fmt.Errorf("order %s: %w", id, err))
+			}
+			if ok {
+				n++
+			}
+		}
+		if len(all) > 0 || len(due) < 200 {
+			return n, errors.Join(all...)
+		}
+	}
+}
+
+// BeforeRefund implements payment.RefundHook, in the refund's transaction. Each refund is seen
+// once. Before the split it only lowers the value that will be split; after it,
+// commission.clawback (key clawback:<refund id>) takes back each line's proportional share of
+// the refunds so far, rounded down — cumulatively, so several partial refunds never take back
+// more than the split, and a full refund takes back exactly all of it. Shares still pending
+// come from pending (HQ's from revenue); settled ones from the owner's available wallet, and
+// what that cannot cover becomes a debt on the owner's receivable account, repaid by later
+// settlements.
+func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error {
+	if r.Amount <= 0 || r.RefundID == uuid.Nil || r.OrderID == uuid.Nil {
+		return fmt.Errorf("commission: refund hook: malformed refund %+v", r)
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, r.OrderID) // serialises with Split
+		if err != nil {
+			return err
+		}
+		rec := Refund{RefundID: r.RefundID, OrderID: r.OrderID, Amount: r.Amount, CreatedAt: s.clock.Now()}
+		sp, err := s.repo.Split(ctx, r.OrderID, true)
+		if errors.Is(err, ErrSplitNotFound) {
+			return ignoreSeen(s.repo.InsertRefund(ctx, rec))
+		}
+		if err != nil {
+			return err
+		}
+		rec.SplitID = sp.ID
+		if err := s.repo.InsertRefund(ctx, rec); err != nil {
+			return ignoreSeen(err)
+		}
+		before := sp.Refunded
+		sp.Refunded = min(sp.Total, sp.Refunded+r.Amount)
+		tx := ledger.Transaction{Kind: KindClawback, Ref: ledger.Ref{Kind: refRefund, ID: r.RefundID}, Key: "clawback:" + r.RefundID.String(),
+			Memo: "order " + r.OrderID.String(), CreatedBy: "system"}
+		claws := make([]int64, len(sp.Lines))
+		// This posting comes before the refund's own in one transaction, so it also locks
+		// what the refund posting may touch (docs/money.md: refund to card or stored value);
+		// otherwise a payment holding the clearing account could wait for order funds held here
+		// while the refund waits for it.
+		touched := []ledger.Account{ledger.Customer(o.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue),
+			ledger.External().Account(ledger.Clearing, sp.Currency), ledger.HQ().Account(ledger.CardFunds, sp.Currency),
+			ledger.HQ().Account(ledger.OrderFunds, sp.Currency), ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue),
+			ledger.HQ().Account(ledger.Revenue, sp.Currency)}
+		for i, l := range sp.Lines {
+			claws[i] = mulDiv(l.Amount, sp.Refunded, sp.Total) - l.ClawedBack
+			if claws[i] > 0 {
+				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency))
+				if l.Party == ledger.OwnerStaff || l.Party == ledger.OwnerFranchisee {
+					touched = append(touched, receivable(l, sp.Currency))
+				}
+			}
+		}
+		bal, err := s.lockBalances(ctx, touched)
+		if err != nil {
+			return err
+		}
+		var back int64
+		for i, l := range sp.Lines {
+			if claws[i] <= 0 {
+				continue
+			}
+			sp.Lines[i].ClawedBack += claws[i]
+			back += claws[i]
+			tx.Entries = append(tx.Entries, clawLine(sp, l, claws[i], bal)...)
+		}
+		if back > 0 {
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: back})
+			posted, err := s.ledger.Post(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := s.repo.SetRefundTx(ctx, r.RefundID, posted.ID); err != nil {
+				return err
+			}
+		}
+		if sp.Refunded == before && back == 0 {
+			return nil
+		}
+		return s.repo.SaveSplit(ctx, sp)
+	})
+}
+
+// clawLine takes claw back from one line's owner: from pending before settlement; after it,
+// from the available wallet (balances locked in bal) and the rest as a debt.
+func clawLine(sp Split, l Line, claw int64, bal map[ledger.Account]int64) []ledger.Entry {
+	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
+		acct := pendingAccount(l, sp.Currency)
+		if sp.Status == StatusSettled {
+			acct = settledAccount(l, sp.Currency)
+		}
+		return []ledger.Entry{{Account: acct, Amount: -claw}}
+	}
+	take := min(claw, max(0, bal[settledAccount(l, sp.Currency)]))
+	var out []ledger.Entry
+	if take > 0 {
+		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: -take})
+	}
+	if claw > take {
+		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: -(claw - take)})
+	}
+	return out
+}
+
+// lockBalances locks the accounts' balance rows in the order every ledger posting locks them
+// (owner kind, owner id, purpose, asset), so reading a balance before posting cannot deadlock
+// with concurrent postings, and returns the balances.
+func (s *Service) lockBalances(ctx context.Context, accts []ledger.Account) (map[ledger.Account]int64, error) {
+	slices.SortFunc(accts, func(a, b ledger.Account) int {
+		return cmp.Or(cmp.Compare(a.Owner.Kind, b.Owner.Kind), slices.Compare(a.Owner.ID[:], b.Owner.ID[:]),
+			cmp.Compare(a.Purpose, b.Purpose), cmp.Compare(a.Asset, b.Asset))
+	})
+	out := make(map[ledger.Account]int64, len(accts))
+	for _, a := range slices.Compact(accts) {
+		b, err := s.repo.LockBalance(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out[a] = b
+	}
+	return out, nil
+}
+
+func ignoreSeen(err error) error {
+	if errors.Is(err, ErrRefundSeen) {
+		return nil
+	}
+	return err
+}
+
+// isGone reports errors a split task treats as done (the order no longer exists).
+func isGone(err error) bool { return errs.KindOf(err) == errs.NotFound }
