@@ -36,6 +36,7 @@ import (
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
 	"doorstep/app/payment/gateway"
+	"doorstep/app/payout"
 	"doorstep/app/platform"
 	"doorstep/app/pricing"
 	"doorstep/app/review"
@@ -82,6 +83,7 @@ type App struct {
 
 	Ledger  *ledger.Service // the double-entry book (app/ledger)
 	Gateway gateway.Gateway // the payment processor (Stripe)
+	Payout  *payout.Service // wallets and withdrawals; also the webhook's EventHandler for Connect and transfer events
 
 	closers []func()
 }
@@ -182,6 +184,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireInbox(api)
 	a.wireReview(api)
 	a.wireDispatch(api)
+	a.wirePayout(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true
