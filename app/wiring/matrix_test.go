@@ -19,7 +19,6 @@ var notYetUsed = map[string]bool{
 	"payments:read": true, "payments:refund": true, "payments:configure": true, "cash:self": true, // payment
 	"cards:read": true, "cards:write": true, "finance:read": true, // prepaid cards, reports
 	"commission:read": true, "commission:write": true, "ledger:read": true, // commission, ledger
-	"payouts:approve": true, "wallet:self": true, // payouts
 }
 
 func TestPermissionMatrix(t *testing.T) {
