@@ -23,13 +23,17 @@ var payoutSeeds = []tenantSeed{
 	{"withdrawals",
 		`insert into withdrawals (tenant_id, id, owner_kind, owner_id, account_id, amount, fee, currency, status, local_day,
 		   requested_by, request_tx_id, reason)
-		 select ?, gen_random_uuid(), a.owner_kind, a.owner_id, a.id, 1000 * ?::bigint, 10, 'CNY', 'requested', current_date,
+		 values (?, gen_random_uuid(), 'staff',
+		   (select owner_id from payout_accounts where tenant_id = ? order by idempotency_key offset ? limit 1),
+		   (select id from payout_accounts where tenant_id = ? order by idempotency_key offset ? limit 1),
+		   1000 * ?::bigint, 10, 'CNY', 'requested', current_date,
 		   (select id from users where tenant_id = ? order by email limit 1),
-		   (select id from ledger_transactions where tenant_id = ? order by idempotency_key limit 1), ?
-		 from payout_accounts a where a.tenant_id = ? order by a.idempotency_key offset ? limit 1`,
-		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, n, tn, tn, tag + " withdrawal", tn, n - 1} }},
+		   (select id from ledger_transactions where tenant_id = ? order by idempotency_key limit 1), ?)`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, tn, n - 1, tn, n - 1, n, tn, tn, tag + " withdrawal"}
+		}},
 	{"withdrawal_events",
 		`insert into withdrawal_events (tenant_id, withdrawal_id, seq, status, reason, actor)
-		 select ?, w.id, 1, 'requested', ?, 'seed' from withdrawals w where w.tenant_id = ? order by w.amount offset ? limit 1`,
-		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tag + " event", tn, n - 1} }},
+		 values (?, (select id from withdrawals where tenant_id = ? order by amount offset ? limit 1), 1, 'requested', ?, 'seed')`,
+		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, tag + " event"} }},
 }
