@@ -8,7 +8,9 @@ func payoutProbes() map[string]probe {
 		return func(*env, *fixture) call { return call{path: path, body: body} }
 	}
 	aWithdrawal := func(prefix, suffix string, body any) func(e *env) call {
-		return func(e *env) call { return call{path: prefix + payoutOf(e.A).WithdrawalID.String() + suffix, body: body} }
+		return func(e *env) call {
+			return call{path: prefix + payoutOf(e.A).WithdrawalID.String() + suffix, body: body}
+		}
 	}
 	ownWithdrawal := func(prefix string) func(e *env, f *fixture) call {
 		return func(e *env, f *fixture) call { return call{path: prefix + payoutOf(f).WithdrawalID.String()} }
