@@ -356,3 +356,33 @@ func TestStaffSeeOnlyTheirOwnWallet(t *testing.T) {
 	_, err = w.svc.MyWallet(w.finance())
 	require.True(t, errors.Is(err, payout.ErrNoWallet))
 }
+
+// TestResumeStuckTransfers: an approved withdrawal whose transfer task was lost is enqueued
+// again after an hour by the sweep, and paying it stops that.
+func TestResumeStuckTransfers(t *testing.T) {
+	db := dbtest.New(t)
+	w := newWorld(t, db, "pay-resume", stripeMock(t, nil), fast)
+	m := w.member()
+	w.fund(payout.Owner{Kind: payout.OwnerStaff, ID: m.staff}, 10_000)
+	w.enable(m.ctx)
+	wd, err := w.svc.Request(m.ctx, 2_000)
+	require.NoError(t, err)
+	_, err = w.svc.Approve(w.finance(), wd.ID)
+	require.NoError(t, err)
+	tasks := func() int64 {
+		return w.count(`select count(*) from outbox where tenant_id = ? and task_type = ?`, w.tid, payout.TypeTransfer)
+	}
+	require.EqualValues(t, 1, tasks())
+	n, err := w.svc.Resume(w.base)
+	require.NoError(t, err)
+	require.Zero(t, n, "not stuck yet")
+	w.clk.Advance(2 * time.Hour)
+	n, err = w.svc.ResumeAll(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.EqualValues(t, 2, tasks())
+	require.NoError(t, w.svc.Transfer(w.base, wd.ID))
+	n, err = w.svc.Resume(w.base)
+	require.NoError(t, err)
+	require.Zero(t, n, "paid: nothing to resume")
+}
