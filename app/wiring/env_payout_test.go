@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/auth"
+	"doorstep/app/identity"
 	"doorstep/app/ledger"
 	"doorstep/app/payment/gateway"
 	"doorstep/app/payout"
@@ -17,9 +18,12 @@ import (
 )
 
 // payoutObjects are a fixture's wallets: the staff member's and the franchisee's, both with
-// an enabled payout account and money, and one requested withdrawal of the staff member.
+// an enabled payout account and money, and one requested withdrawal from the franchisee's
+// wallet. Its requester is a second franchisee owner account (Payee), so that the fixture
+// accounts' inboxes stay as other areas' tests expect them.
 type payoutObjects struct {
 	WithdrawalID uuid.UUID
+	Payee        uuid.UUID
 }
 
 var payoutFixtures sync.Map // *fixture → *payoutObjects
@@ -81,24 +85,34 @@ func enablePayoutAccount(e *env, f *fixture, ctx context.Context) payout.Account
 	return o.Account
 }
 
+// payeeContext is f's second franchisee owner account, which requests the fixtures' withdrawals.
+func payeeContext(f *fixture) context.Context {
+	return auth.WithPrincipal(tenant.WithTenant(context.Background(), &f.Tenant), &auth.Principal{Kind: auth.User, TenantID: f.Tenant.ID,
+		SubjectID: payoutOf(f).Payee, Roles: []string{"franchisee_owner"}, Scope: auth.ScopeFranchisee, FranchiseeID: f.FranchiseeID})
+}
+
 // seedPayout sets f's withdrawal rules, funds and enables the staff member's and the
-// franchisee's wallets, and requests one withdrawal (called from seedObjects).
+// franchisee's wallets, and requests one withdrawal from the franchisee's (called from
+// seedObjects).
 func (e *env) seedPayout(f *fixture) {
 	_, err := e.app.Payout.UpdateSettings(hqContext(f), payout.Settings{MinAmount: 100, DailyLimit: 100_000_000})
 	require.NoError(e.t, err)
+	payee, err := e.app.Identity.CreateUser(sysCtx(f), identity.NewUser{Email: "payee@" + f.Tenant.Slug + ".test", Password: password,
+		DisplayName: "payee of " + f.Tenant.Slug, FranchiseeID: f.FranchiseeID, Roles: []string{"franchisee_owner"}}, e.app.Roles)
+	require.NoError(e.t, err)
+	o := &payoutObjects{Payee: payee.ID}
+	payoutFixtures.Store(f, o)
 	fundWallet(e, f, ledger.Staff(f.StaffID), 10_000_000)
 	fundWallet(e, f, ledger.Franchisee(f.FranchiseeID), 10_000_000)
 	sa := enablePayoutAccount(e, f, staffWalletContext(f))
 	fa := enablePayoutAccount(e, f, franchiseeWalletContext(f))
-	w, err := e.app.Payout.Request(staffWalletContext(f), 1_000)
-	require.NoError(e.t, err)
-	payoutFixtures.Store(f, &payoutObjects{WithdrawalID: w.ID})
-	f.Secrets = append(f.Secrets, w.ID.String(), sa.StripeID, fa.StripeID, sa.ID.String(), fa.ID.String())
+	o.WithdrawalID = probeWithdrawal(e, f)
+	f.Secrets = append(f.Secrets, o.WithdrawalID.String(), payee.ID.String(), sa.StripeID, fa.StripeID, sa.ID.String(), fa.ID.String())
 }
 
-// probeWithdrawal requests a fresh withdrawal of f's staff member (for decisions' own calls).
+// probeWithdrawal requests a fresh withdrawal from f's franchisee wallet (for decisions' own calls).
 func probeWithdrawal(e *env, f *fixture) uuid.UUID {
-	w, err := e.app.Payout.Request(staffWalletContext(f), 1_000)
+	w, err := e.app.Payout.Request(payeeContext(f), 1_000)
 	require.NoError(e.t, err)
 	return w.ID
 }
