@@ -175,6 +175,7 @@ func (s *Service) accountUpdated(ctx context.Context, ev gateway.Event) error {
 		Requirements     struct {
 			DisabledReason *string `json:"disabled_reason"`
 		} `json:"requirements"`
+		Metadata map[string]string `json:"metadata"`
 	}
 	if err := json.Unmarshal(ev.Object, &obj); err != nil || obj.ID == "" {
 		return fmt.Errorf("payout: account.updated %s: malformed object: %v", ev.ID, err)
@@ -182,7 +183,16 @@ func (s *Service) accountUpdated(ctx context.Context, ev gateway.Event) error {
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		a, err := s.repo.AccountByStripeID(ctx, obj.ID)
 		if errors.Is(err, ErrAccountNotFound) {
-			return nil // not one of this tenant's accounts
+			// The account may have been created without its id being recorded (a crash or
+			// timeout between the call and the save): the metadata names our row.
+			rowID, perr := uuid.Parse(obj.Metadata[MetaAccount])
+			if perr != nil {
+				return nil // not one of this tenant's accounts
+			}
+			if a, err = s.repo.AccountByID(ctx, rowID); errors.Is(err, ErrAccountNotFound) || (err == nil && a.StripeID != "") {
+				return nil // unknown here, or another account (a duplicate creation) was recorded
+			}
+			a.StripeID = obj.ID
 		}
 		if err != nil {
 			return err

@@ -174,6 +174,8 @@ type Repo interface {
 	Account(ctx context.Context, owner Owner, lock bool) (Account, error)
 	// AccountByStripeID returns the account of a Stripe account id, locked.
 	AccountByStripeID(ctx context.Context, stripeID string) (Account, error)
+	// AccountByID returns an account by its row id, locked.
+	AccountByID(ctx context.Context, id uuid.UUID) (Account, error)
 	// InsertAccount adds a (unless the owner has one already).
 	InsertAccount(ctx context.Context, a Account) error
 	// SaveAccount writes the Stripe facts of a (stripe_account_id only when it was unset).

@@ -70,6 +70,24 @@ func TestOnboardingAndAccountEvents(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, payout.AccountEnabled, a.State)
 
+	// An account whose id was never recorded (a crash between Stripe's answer and the save)
+	// is found through the metadata Doorstep put on it.
+	lost, err := w.svc.Onboard(w.member().ctx, "https://app.test/r", "https://app.test/f")
+	require.NoError(t, err)
+	require.NoError(t, db.Owner.Exec(`update payout_accounts set stripe_account_id = null where id = ?`, lost.Account.ID).Error)
+	require.NoError(t, w.svc.HandleEvent(w.base, event(t, "evt_4", "account.updated", time.Now(), map[string]any{"id": "acct_Recovered1",
+		"object": "account", "payouts_enabled": true, "details_submitted": true,
+		"metadata": map[string]string{"tenant_id": w.tid.String(), payout.MetaAccount: lost.Account.ID.String()}})))
+	var got struct{ StripeAccountID, State string }
+	require.NoError(t, db.Owner.Raw(`select stripe_account_id, state from payout_accounts where id = ?`, lost.Account.ID).Scan(&got).Error)
+	require.Equal(t, "acct_Recovered1", got.StripeAccountID)
+	require.Equal(t, "enabled", got.State)
+	// ...but never overwrites an account id already recorded.
+	require.NoError(t, w.svc.HandleEvent(w.base, event(t, "evt_5", "account.updated", time.Now(), map[string]any{"id": "acct_Other1",
+		"object": "account", "payouts_enabled": true, "metadata": map[string]string{payout.MetaAccount: lost.Account.ID.String()}})))
+	require.NoError(t, db.Owner.Raw(`select stripe_account_id, state from payout_accounts where id = ?`, lost.Account.ID).Scan(&got).Error)
+	require.Equal(t, "acct_Recovered1", got.StripeAccountID)
+
 	// A franchisee owner onboards the franchisee.
 	fo, err := w.svc.Onboard(w.franchiseeOwner(), "https://app.test/r", "https://app.test/f")
 	require.NoError(t, err)

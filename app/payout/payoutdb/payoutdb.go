@@ -125,6 +125,11 @@ func (r *Repo) AccountByStripeID(ctx context.Context, stripeID string) (payout.A
 	return r.account(ctx, `stripe_account_id = ? for update`, stripeID)
 }
 
+// AccountByID implements payout.Repo.
+func (r *Repo) AccountByID(ctx context.Context, id uuid.UUID) (payout.Account, error) {
+	return r.account(ctx, `id = ? for update`, id)
+}
+
 // InsertAccount implements payout.Repo.
 func (r *Repo) InsertAccount(ctx context.Context, a payout.Account) error {
 	tid, err := dbx.RequireTenant(ctx)
