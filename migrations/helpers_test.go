@@ -150,6 +150,7 @@ var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeed
 	ledgerSeeds,
 	cardSeeds,
 	commissionSeeds,
+	payoutSeeds,
 )
 
 // coreSeeds cover the foundation tables and the shared staff reference data.

@@ -40,6 +40,7 @@ import (
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
 	"doorstep/app/payment/gateway"
+	"doorstep/app/payout"
 	"doorstep/app/platform"
 	"doorstep/app/pricing"
 	"doorstep/app/review"
@@ -91,6 +92,7 @@ type App struct {
 
 	Commission  *commission.Service  // commission rules, splits, settlement, clawback (app/commission)
 	LedgerCheck *ledgercheck.Checker // the ledger consistency check (job and command)
+	Payout      *payout.Service      // wallets and withdrawals; also the webhook's EventHandler for Connect and transfer events
 
 	closers []func()
 }
@@ -194,6 +196,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireCard(api)
 	a.wireFinance(api)
 	a.wireCommission(api)
+	a.wirePayout(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

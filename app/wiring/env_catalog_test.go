@@ -78,6 +78,7 @@ func (e *env) seedObjects(f *fixture) {
 	e.seedDispatch(f)
 	e.seedCard(f)
 	e.seedCommission(f)
+	e.seedPayout(f)
 	for _, id := range []uuid.UUID{f.CategoryID, f.ServiceID, f.PackageID, f.AddOnID, f.RuleID, f.QuoteID, f.StaffID, f.StaffLevelID, f.CertificateID, f.ExceptionID} {
 		f.Secrets = append(f.Secrets, id.String())
 	}
