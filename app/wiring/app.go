@@ -35,6 +35,7 @@ import (
 	"doorstep/app/org"
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
+	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 	"doorstep/app/platform"
 	"doorstep/app/pricing"
@@ -80,8 +81,9 @@ type App struct {
 
 	Availability *slots.Service // bookable slots (app/booking/slots)
 
-	Ledger  *ledger.Service // the double-entry book (app/ledger)
-	Gateway gateway.Gateway // the payment processor (Stripe)
+	Ledger  *ledger.Service  // the double-entry book (app/ledger)
+	Gateway gateway.Gateway  // the payment processor (Stripe)
+	Payment *payment.Service // payments, refunds, Stripe webhooks (app/payment)
 
 	closers []func()
 }
@@ -182,6 +184,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireInbox(api)
 	a.wireReview(api)
 	a.wireDispatch(api)
+	a.wirePayment(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

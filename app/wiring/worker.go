@@ -35,6 +35,7 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.inboxTasks(w.Mux)
 	w.reviewTasks(w.Mux)
 	w.dispatchTasks(w.Mux)
+	w.paymentTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -84,5 +85,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic, paymentPeriodic}
 }
