@@ -146,7 +146,7 @@ type tenantSeed struct {
 // table, TestRLSNoTenantNoRows fails until a seed for it is added: core tables below, the
 // catalogue's in seeds_catalog_test.go, the roster's in seeds_staff_test.go.
 var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeeds, bookingSeeds, inboxSeeds, reviewSeeds, dispatchSeeds,
-	ledgerSeeds)
+	ledgerSeeds, paymentSeeds)
 
 // coreSeeds cover the foundation tables and the shared staff reference data.
 var coreSeeds = []tenantSeed{
