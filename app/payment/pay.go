@@ -182,7 +182,7 @@ func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method s
 		}
 	case o.Status == booking.Cancelled || o.Status == booking.NoShow:
 		// Paid after the order was cancelled (e.g. the unpaid timeout won the race): all back.
-		_, err := s.newRefund(ctx, p, p.Amount, "order cancelled before the payment arrived", SourceLatePayment, "")
+		_, err := s.newRefundAfter(ctx, p, p.Amount, "order cancelled before the payment arrived", SourceLatePayment, "", 0)
 		return p, err
 	}
 	if before < o.Total && before+p.Amount >= o.Total {

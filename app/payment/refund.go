@@ -100,6 +100,11 @@ func (s *Service) Refund(ctx context.Context, in RefundRequest) (Refund, error) 
 // ctx: the row with its key, the payment's refunded sum, the RefundHook, the posting. A Stripe
 // refund is pending and its call is queued as a repair job; cash and stored value are done.
 func (s *Service) newRefund(ctx context.Context, p Payment, amount int64, reason, source, requestKey string) (Refund, error) {
+	return s.newRefundAfter(ctx, p, amount, reason, source, requestKey, refundRepair)
+}
+
+// newRefundAfter is newRefund whose Stripe call is queued to run after delay.
+func (s *Service) newRefundAfter(ctx context.Context, p Payment, amount int64, reason, source, requestKey string, delay time.Duration) (Refund, error) {
 	if p.Status != StatusSucceeded {
 		return Refund{}, ErrNotRefundable
 	}
@@ -114,11 +119,12 @@ func (s *Service) newRefund(ctx context.Context, p Payment, amount int64, reason
 	if p.Channel == ChannelStripe {
 		r.Status = StatusPending
 	}
-	return r, s.postRefund(ctx, p, &r, true)
+	return r, s.postRefund(ctx, p, &r, delay)
 }
 
-// postRefund inserts r, adds it to the payment, runs the hooks and posts it.
-func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, execute bool) error {
+// postRefund inserts r, adds it to the payment, runs the hooks and posts it; a pending
+// Stripe refund's call is queued after delay (negative: not queued).
+func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay time.Duration) error {
 	if err := s.repo.InsertRefund(ctx, *r); err != nil {
 		return dbx.Err(err)
 	}
@@ -126,9 +132,6 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, execute 
 	p.UpdatedAt = r.CreatedAt
 	if err := s.repo.UpdatePayment(ctx, p); err != nil {
 		return err
-	}
-	if r.Status == StatusFailed {
-		return nil
 	}
 	ps, err := s.repo.OrderPayments(ctx, p.OrderID, false)
 	if err != nil {
@@ -150,8 +153,8 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, execute 
 	if err := s.repo.UpdateRefund(ctx, *r); err != nil {
 		return err
 	}
-	if execute && r.Status == StatusPending && s.outbox != nil {
-		if _, err := s.outbox.Add(ctx, &RefundPayload{RefundID: r.ID}, jobs.ProcessIn(refundRepair), jobs.MaxRetry(25)); err != nil {
+	if delay >= 0 && r.Status == StatusPending && s.outbox != nil {
+		if _, err := s.outbox.Add(ctx, &RefundPayload{RefundID: r.ID}, jobs.ProcessIn(delay), jobs.MaxRetry(25)); err != nil {
 			return err
 		}
 	}

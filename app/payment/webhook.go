@@ -391,7 +391,7 @@ func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, err
 		}
 		return "external refund failed", nil
 	}
-	if err := s.postRefund(ctx, p, &r, false); err != nil {
+	if err := s.postRefund(ctx, p, &r, -1); err != nil {
 		return "", err
 	}
 	return "external refund recorded", nil
