@@ -314,12 +314,46 @@ type refundObject struct {
 
 // refundEvent converges a refund row on a Stripe refund object: ours (metadata refund_id)
 // move forward by rank; one made outside Doorstep is recorded (with its posting) once its
-// payment has succeeded.
+// payment has succeeded. The order row is locked before any lookup, so events about one
+// order are handled one at a time.
 func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, error) {
+	refundID, _ := uuid.Parse(ro.Metadata["refund_id"])
+	payID, _ := uuid.Parse(ro.Metadata[MetaRef])
+	if refundID != uuid.Nil {
+		r, err := s.repo.GetRefund(ctx, refundID, false)
+		if err != nil && errs.KindOf(err) != errs.NotFound {
+			return "", err
+		}
+		if err == nil {
+			payID = r.PaymentID
+		}
+	}
+	if payID == uuid.Nil && ro.ID != "" {
+		r, ok, err := s.repo.RefundByStripeID(ctx, ro.ID)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			payID = r.PaymentID
+		}
+	}
+	if payID == uuid.Nil {
+		return "ignored: refund of an unknown payment", nil
+	}
+	p, err := s.repo.GetPayment(ctx, payID, false)
+	if errs.KindOf(err) == errs.NotFound {
+		return "ignored: refund of an unknown payment", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if _, err := s.repo.Order(ctx, p.OrderID, true); err != nil { // orders before payments, as everywhere
+		return "", err
+	}
 	var r Refund
 	found := false
-	if id, err := uuid.Parse(ro.Metadata["refund_id"]); err == nil {
-		got, err := s.repo.GetRefund(ctx, id, false)
+	if refundID != uuid.Nil {
+		got, err := s.repo.GetRefund(ctx, refundID, true)
 		if err != nil && errs.KindOf(err) != errs.NotFound {
 			return "", err
 		}
@@ -333,37 +367,16 @@ func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, err
 		r, found = got, ok
 	}
 	if found {
-		if _, err := s.repo.Order(ctx, r.OrderID, true); err != nil {
+		if r.StripeRefundID == "" {
+			r.StripeRefundID = ro.ID
+		}
+		if err := s.applyRefundStatus(ctx, &r, ro.Status, ro.FailureReason); err != nil {
 			return "", err
 		}
-		cur, err := s.repo.GetRefund(ctx, r.ID, true)
-		if err != nil {
-			return "", err
-		}
-		if cur.StripeRefundID == "" {
-			cur.StripeRefundID = ro.ID
-		}
-		if err := s.applyRefundStatus(ctx, &cur, ro.Status, ro.FailureReason); err != nil {
-			return "", err
-		}
-		cur.UpdatedAt = s.clock.Now()
-		return "refund " + cur.Status, s.repo.UpdateRefund(ctx, cur)
+		r.UpdatedAt = s.clock.Now()
+		return "refund " + r.Status, s.repo.UpdateRefund(ctx, r)
 	}
 	// A refund made outside Doorstep (e.g. in Stripe's dashboard).
-	payID, err := uuid.Parse(ro.Metadata[MetaRef])
-	if err != nil {
-		return "ignored: refund of an unknown payment", nil
-	}
-	p, err := s.repo.GetPayment(ctx, payID, false)
-	if errs.KindOf(err) == errs.NotFound {
-		return "ignored: refund of an unknown payment", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if _, err := s.repo.Order(ctx, p.OrderID, true); err != nil {
-		return "", err
-	}
 	if p, err = s.repo.GetPayment(ctx, payID, true); err != nil {
 		return "", err
 	}
@@ -372,7 +385,7 @@ func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, err
 	}
 	now := s.clock.Now()
 	id := newID()
-	r = Refund{ID: id, PaymentID: p.ID, OrderID: p.OrderID, Amount: ro.Amount, Currency: p.Currency, Reason: "refunded in Stripe",
+	r = Refund{ID: id, PaymentID: p.ID, OrderID: p.OrderID, Amount: max(ro.Amount, 1), Currency: p.Currency, Reason: "refunded in Stripe",
 		Source: SourceStripe, Status: StatusPending, IdempotencyKey: "refund:" + id.String(), StripeRefundID: ro.ID,
 		CreatedBy: "stripe", CreatedAt: now, UpdatedAt: now}
 	switch ro.Status {
@@ -381,15 +394,14 @@ func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, err
 	case "failed", "canceled":
 		r.Status, r.FailureReason = StatusFailed, ro.FailureReason
 	}
-	if r.Status != StatusFailed && r.Amount > p.Amount-p.Refunded {
-		return "", fmt.Errorf("payment: Stripe refund %s of %d exceeds what is left of payment %s: %w", ro.ID, r.Amount, p.ID, asynq.SkipRetry)
-	}
 	if r.Status == StatusFailed {
-		r.Amount = max(r.Amount, 1)
 		if err := s.repo.InsertRefund(ctx, r); err != nil {
 			return "", dbx.Err(err)
 		}
 		return "external refund failed", nil
+	}
+	if r.Amount > p.Amount-p.Refunded {
+		return "", fmt.Errorf("payment: Stripe refund %s of %d exceeds what is left of payment %s: %w", ro.ID, r.Amount, p.ID, asynq.SkipRetry)
 	}
 	if err := s.postRefund(ctx, p, &r, -1); err != nil {
 		return "", err
