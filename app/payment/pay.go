@@ -127,6 +127,22 @@ func (s *Service) createIntent(ctx context.Context, p Payment, methods []string)
 			MethodTypes: methods, Description: "order " + p.OrderID.String(),
 			Metadata: map[string]string{MetaTenant: tenantID.String(), MetaPurpose: string(PurposeOrder), MetaRef: p.ID.String()}})
 	})
+	if err != nil && !gateway.Retryable(err) {
+		// Refused (e.g. a method the currency does not allow): the payment is dropped, so the
+		// next attempt (after the settings are fixed) starts a new one.
+		_ = s.db.InTx(ctx, func(ctx context.Context) error {
+			cur, e := s.repo.GetPayment(ctx, p.ID, true)
+			if e != nil || cur.IntentID != "" {
+				return e
+			}
+			var ge *gateway.Error
+			if errors.As(err, &ge) {
+				cur.FailureCode = ge.Code
+			}
+			cur.Status, cur.UpdatedAt = StatusCanceled, s.clock.Now()
+			return s.repo.UpdatePayment(ctx, cur)
+		})
+	}
 	if err != nil {
 		return Payment{}, processorErr(err)
 	}

@@ -487,8 +487,37 @@ func TestPayAfterServiceCashStoredValueAndCancellation(t *testing.T) {
 	e := newEnv(t)
 	f := e.A
 	cur := f.Tenant.Currency
-	// Cash, on a job f's staff member served.
+	// Bad input is a 4xx problem and writes nothing.
+	owner := f.Tokens["owner"]
+	var set0 map[string]any
+	e.do(http.MethodGet, "/api/v1/payment/settings", owner, "", nil).ok(&set0)
+	for _, body := range []map[string]any{
+		{"payment_mode": "prepay", "deposit_percent": 30, "method_types": []string{"card", "card"}, "unpaid_timeout_minutes": 30},
+		{"payment_mode": "prepay", "deposit_percent": 0, "method_types": []string{"card"}, "unpaid_timeout_minutes": 30},
+		{"payment_mode": "later", "deposit_percent": 30, "method_types": []string{"card"}, "unpaid_timeout_minutes": 30},
+		{"payment_mode": "prepay", "deposit_percent": 30, "method_types": []string{"paypal"}, "unpaid_timeout_minutes": 30},
+		{"payment_mode": "prepay", "deposit_percent": 30, "method_types": []string{"card"}, "unpaid_timeout_minutes": 0},
+	} {
+		e.do(http.MethodPut, "/api/v1/payment/settings", owner, "", body).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	}
+	var set1 map[string]any
+	e.do(http.MethodGet, "/api/v1/payment/settings", owner, "", nil).ok(&set1)
+	require.Equal(t, set0, set1)
 	o := paymentOf(f)
+	refunds := "/api/v1/orders/" + o.PaidOrderID.String() + "/refunds"
+	e.do(http.MethodPost, refunds, owner, "", map[string]any{"payment_id": o.PaymentID, "amount": 0, "reason": "x"}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	e.do(http.MethodPost, refunds, owner, "", map[string]any{"payment_id": o.PaymentID, "amount": 1, "reason": ""}).wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	e.do(http.MethodPost, refunds, owner, "", map[string]any{"payment_id": o.PaymentID, "amount": 1 << 40, "reason": "x"}).wantProblem(http.StatusConflict, "refund_exceeds_paid")
+	e.do(http.MethodPost, refunds, owner, "", map[string]any{"payment_id": o.CashPaymentID, "amount": 1, "reason": "x"}).wantProblem(http.StatusNotFound, "payment_not_found")
+	e.do(http.MethodPost, "/api/v1/orders/"+o.CashOrderID.String()+"/refunds", owner, "", map[string]any{"payment_id": o.CashPaymentID, "amount": 1, "reason": "x"}).
+		wantProblem(http.StatusConflict, "payment_not_refundable")
+	e.do(http.MethodPost, "/api/v1/storefront/orders/"+bookingOf(f).OrderID.String()+"/payment", f.CustomerToken, "", nil).wantProblem(http.StatusConflict, "payment_not_due")
+	e.do(http.MethodPost, "/api/v1/me/jobs/"+bookingOf(f).OrderID.String()+"/cash", f.Tokens["staff"], "", map[string]any{"amount": 1}).wantProblem(http.StatusNotFound, "order_not_found")
+	var none int
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from refunds where tenant_id = ? and reason = 'x'`, f.Tenant.ID).Scan(&none).Error)
+	require.Zero(t, none)
+
+	// Cash, on a job f's staff member served.
 	r := e.do(http.MethodPost, "/api/v1/me/jobs/"+o.CashOrderID.String()+"/cash", f.Tokens["staff"], "", map[string]any{"amount": 100})
 	r.wantProblem(http.StatusConflict, "cash_already_recorded")
 	var confirmed struct{ Status, Method string }
