@@ -530,10 +530,17 @@ func TestPayAfterServiceCashStoredValueAndCancellation(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "payment.cash", tx.Kind)
 
-	// Stored value: nothing held yet → 409; after a (stand-in) card purchase it pays the rest.
+	// Stored value: nothing held (whatever the fixture's cards gave is spent first) → 409;
+	// after a (stand-in) card purchase it pays the rest.
+	tctx := dbx.WithTenant(context.Background(), f.Tenant.ID)
+	held := ledger.Customer(f.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue)
+	if b := e.balance(t, f, held); b > 0 {
+		_, err = e.app.Ledger.Post(tctx, ledger.Transaction{Kind: "test.spend", Key: "test-spend-" + uuid.NewString(), Entries: []ledger.Entry{
+			{Account: held, Amount: -b}, {Account: ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue), Amount: b}}})
+		require.NoError(t, err)
+	}
 	e.do(http.MethodPost, "/api/v1/storefront/orders/"+o.CashOrderID.String()+"/stored-value-payment", f.CustomerToken, "", nil).
 		wantProblem(http.StatusConflict, "insufficient_balance")
-	tctx := dbx.WithTenant(context.Background(), f.Tenant.ID)
 	_, err = e.app.Ledger.Post(tctx, ledger.Transaction{Kind: "card.purchase", Ref: ledger.Ref{Kind: "card", ID: uuid.New()}, Key: "test-card-" + uuid.NewString(),
 		Entries: []ledger.Entry{
 			{Account: ledger.External().Account(ledger.Clearing, cur), Amount: -1_000_000},
