@@ -151,6 +151,7 @@ var tenantSeeds = slices.Concat(coreSeeds, catalogSeeds, staffSeeds, pricingSeed
 	cardSeeds,
 	commissionSeeds,
 	payoutSeeds,
+	paymentSeeds,
 )
 
 // coreSeeds cover the foundation tables and the shared staff reference data.

@@ -39,6 +39,7 @@ import (
 	"doorstep/app/org"
 	"doorstep/app/org/orgapi"
 	"doorstep/app/org/orgdb"
+	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 	"doorstep/app/payout"
 	"doorstep/app/platform"
@@ -93,6 +94,7 @@ type App struct {
 	Commission  *commission.Service  // commission rules, splits, settlement, clawback (app/commission)
 	LedgerCheck *ledgercheck.Checker // the ledger consistency check (job and command)
 	Payout      *payout.Service      // wallets and withdrawals; also the webhook's EventHandler for Connect and transfer events
+	Payment     *payment.Service     // payments, refunds, Stripe webhooks (app/payment)
 
 	closers []func()
 }
@@ -197,6 +199,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireFinance(api)
 	a.wireCommission(api)
 	a.wirePayout(api)
+	a.wirePayment(api)
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true

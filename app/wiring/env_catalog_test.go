@@ -79,6 +79,7 @@ func (e *env) seedObjects(f *fixture) {
 	e.seedCard(f)
 	e.seedCommission(f)
 	e.seedPayout(f)
+	e.seedPayment(f)
 	for _, id := range []uuid.UUID{f.CategoryID, f.ServiceID, f.PackageID, f.AddOnID, f.RuleID, f.QuoteID, f.StaffID, f.StaffLevelID, f.CertificateID, f.ExceptionID} {
 		f.Secrets = append(f.Secrets, id.String())
 	}

@@ -166,7 +166,7 @@ func probes() map[string]probe {
 		// audit
 		"list-audit": {attack: func(e *env) call { return call{path: "/api/v1/audit?object_id=" + e.A.StoreID.String()} }, own: fixed("/api/v1/audit", nil)},
 	}
-	for _, more := range []map[string]probe{catalogProbes(), staffProbes(), availProbes(), bookingProbes(), inboxProbes(), reviewProbes(), dispatchProbes(), cardProbes(), financeProbes(), commissionProbes(), payoutProbes()} {
+	for _, more := range []map[string]probe{catalogProbes(), staffProbes(), availProbes(), bookingProbes(), inboxProbes(), reviewProbes(), dispatchProbes(), cardProbes(), financeProbes(), commissionProbes(), payoutProbes(), paymentProbes()} {
 		for id, pr := range more {
 			if _, dup := all[id]; dup {
 				panic("probe listed twice: " + id)

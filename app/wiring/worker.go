@@ -38,6 +38,7 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.cardTasks(w.Mux)
 	w.commissionTasks(w.Mux)
 	w.payoutTasks(w.Mux)
+	w.paymentTasks(w.Mux)
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
@@ -87,5 +88,5 @@ func (w *Worker) schedule(ctx context.Context) {
 
 // periodic lists every package's periodic-task registration.
 func (w *Worker) periodic() []func(*asynq.Scheduler) error {
-	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic, cardPeriodic, commissionPeriodic, payoutPeriodic}
+	return []func(*asynq.Scheduler) error{jobs.RegisterPeriodic, staffPeriodic, availPeriodic, bookingPeriodic, inboxPeriodic, reviewPeriodic, dispatchPeriodic, cardPeriodic, commissionPeriodic, payoutPeriodic, paymentPeriodic}
 }

@@ -1,0 +1,76 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"doorstep/app/kit/dbx"
+	"doorstep/jobs"
+)
+
+// TypeSweep is the periodic safety net, in every active tenant: orders whose unpaid timeout
+// passed are cancelled (also those whose customer never started paying), and Stripe refunds
+// still unanswered are sent again under their saved keys.
+const TypeSweep = "payment:sweep"
+
+// RegisterTasks adds the payment job handlers to mux.
+func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
+	jobs.Handle(mux, func(ctx context.Context, p *WebhookPayload) error {
+		if p.EventID == "" {
+			return fmt.Errorf("payment: webhook task without event: %w", asynq.SkipRetry)
+		}
+		return s.ProcessEvent(ctx, p.EventID)
+	})
+	jobs.Handle(mux, func(ctx context.Context, p *AutoCancelPayload) error {
+		if p.OrderID == uuid.Nil {
+			return fmt.Errorf("payment: auto cancel without order: %w", asynq.SkipRetry)
+		}
+		_, err := s.AutoCancel(ctx, p.OrderID)
+		return err
+	})
+	jobs.Handle(mux, func(ctx context.Context, p *CancelIntentPayload) error {
+		if p.PaymentID == uuid.Nil {
+			return fmt.Errorf("payment: cancel intent without payment: %w", asynq.SkipRetry)
+		}
+		return s.CancelIntent(ctx, p.PaymentID)
+	})
+	jobs.Handle(mux, func(ctx context.Context, p *RefundPayload) error {
+		if p.RefundID == uuid.Nil {
+			return fmt.Errorf("payment: refund task without refund: %w", asynq.SkipRetry)
+		}
+		_, err := s.ExecuteRefund(ctx, p.RefundID)
+		return err
+	})
+	mux.HandleFunc(TypeSweep, func(ctx context.Context, _ *asynq.Task) error { return s.SweepAll(ctx) })
+}
+
+// RegisterPeriodic registers the sweep, every minute.
+func RegisterPeriodic(sch *asynq.Scheduler) error {
+	_, err := sch.Register("* * * * *", asynq.NewTask(TypeSweep, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(1),
+		asynq.Unique(50*time.Second), asynq.Timeout(5*time.Minute))
+	return err
+}
+
+// SweepAll runs the sweep in every active tenant.
+func (s *Service) SweepAll(ctx context.Context) error {
+	var tenants []uuid.UUID
+	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
+		return fmt.Errorf("payment: list tenants: %w", err)
+	}
+	var all []error
+	for _, t := range tenants {
+		tctx := dbx.WithTenant(ctx, t)
+		if _, err := s.SweepUnpaid(tctx); err != nil {
+			all = append(all, fmt.Errorf("tenant %s: unpaid: %w", t, err))
+		}
+		if _, err := s.RetryPendingRefunds(tctx, 2*refundRepair); err != nil {
+			all = append(all, fmt.Errorf("tenant %s: refunds: %w", t, err))
+		}
+	}
+	return errors.Join(all...)
+}

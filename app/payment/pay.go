@@ -1,0 +1,536 @@
+package payment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"doorstep/app/auth"
+	"doorstep/app/booking"
+	"doorstep/app/kit/dbx"
+	"doorstep/app/kit/errs"
+	"doorstep/app/ledger"
+	"doorstep/app/payment/gateway"
+	"doorstep/jobs"
+)
+
+// system is ctx without its principal: the booking service then acts as the system actor.
+func system(ctx context.Context) context.Context { return auth.WithPrincipal(ctx, nil) }
+
+func customerOnly(ctx context.Context) (*auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Kind != auth.Customer {
+		return nil, ErrCustomersOnly
+	}
+	return p, nil
+}
+
+// afterService reports whether the work is done and the balance is due.
+func afterService(st booking.State) bool {
+	return st == booking.AwaitingAcceptance || st == booking.Completed || st == booking.Closed
+}
+
+// due decides what an order takes now: the kind and the amount still owed for it.
+func due(o OrderFacts, set Settings, ps []Payment) (string, int64, error) {
+	paid := paidOf(ps)
+	switch {
+	case o.Status == booking.PendingPayment:
+		kind, amount := KindFull, o.Total
+		if set.Mode == "deposit" {
+			kind, amount = KindDeposit, max(o.Total*int64(set.DepositPercent)/100, 1)
+		}
+		if amount-paid <= 0 {
+			return kind, 0, ErrNothingDue
+		}
+		return kind, amount - paid, nil
+	case afterService(o.Status):
+		if o.Total-paid <= 0 {
+			return KindBalance, 0, ErrNothingDue
+		}
+		return KindBalance, o.Total - paid, nil
+	}
+	return "", 0, ErrPaymentNotDue
+}
+
+// StartPayment is the customer paying their order through Stripe: before service (prepay or
+// deposit, while the order is pending_payment) or after it (the balance). It saves a pending
+// payment with its idempotency key, then creates the PaymentIntent under that key and returns
+// the payment with the client secret. Calling again returns the same payment and intent.
+func (s *Service) StartPayment(ctx context.Context, orderID uuid.UUID) (Payment, error) {
+	if _, err := customerOnly(ctx); err != nil {
+		return Payment{}, err
+	}
+	var p Payment
+	var set Settings
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.order(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		if set, err = s.repo.Settings(ctx); err != nil {
+			return err
+		}
+		ps, err := s.repo.OrderPayments(ctx, orderID, false)
+		if err != nil {
+			return err
+		}
+		kind, amount, err := due(o, set, ps)
+		if err != nil {
+			return err
+		}
+		open, found, err := s.repo.OpenStripePayment(ctx, orderID, kind)
+		if err != nil {
+			return err
+		}
+		if found && open.Amount == amount {
+			p = open
+			return nil
+		}
+		now := s.clock.Now()
+		if found { // the amount changed (an extra item was approved): the old intent is dropped
+			open.Status, open.UpdatedAt = StatusCanceled, now
+			if err := s.repo.UpdatePayment(ctx, open); err != nil {
+				return err
+			}
+			if err := s.enqueueCancelIntent(ctx, open); err != nil {
+				return err
+			}
+		}
+		id := newID()
+		p = Payment{ID: id, OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: kind, Channel: ChannelStripe,
+			Amount: amount, Currency: o.Currency, Status: StatusPending, IdempotencyKey: "pi:" + id.String(), CreatedAt: now, UpdatedAt: now}
+		if err := s.repo.InsertPayment(ctx, p); err != nil {
+			return dbx.Err(err)
+		}
+		if o.Status == booking.PendingPayment {
+			return s.scheduleAutoCancel(ctx, o, set)
+		}
+		return nil
+	})
+	if err != nil {
+		return Payment{}, err
+	}
+	if p.IntentID != "" {
+		return p, nil
+	}
+	return s.createIntent(ctx, p, set.MethodTypes)
+}
+
+// createIntent calls Stripe under the payment's saved key and records the intent.
+func (s *Service) createIntent(ctx context.Context, p Payment, methods []string) (Payment, error) {
+	tenantID, _ := dbx.TenantID(ctx)
+	in, err := call(ctx, s, func(ctx context.Context) (gateway.Intent, error) {
+		return s.gw.CreatePaymentIntent(ctx, gateway.IntentParams{Key: p.IdempotencyKey, Amount: p.Amount, Currency: p.Currency,
+			MethodTypes: methods, Description: "order " + p.OrderID.String(),
+			Metadata: map[string]string{MetaTenant: tenantID.String(), MetaPurpose: string(PurposeOrder), MetaRef: p.ID.String()}})
+	})
+	if err != nil && !gateway.Retryable(err) {
+		// Refused (e.g. a method the currency does not allow): the payment is dropped, so the
+		// next attempt (after the settings are fixed) starts a new one.
+		_ = s.db.InTx(ctx, func(ctx context.Context) error {
+			cur, e := s.repo.GetPayment(ctx, p.ID, true)
+			if e != nil || cur.IntentID != "" {
+				return e
+			}
+			var ge *gateway.Error
+			if errors.As(err, &ge) {
+				cur.FailureCode = ge.Code
+			}
+			cur.Status, cur.UpdatedAt = StatusCanceled, s.clock.Now()
+			return s.repo.UpdatePayment(ctx, cur)
+		})
+	}
+	if err != nil {
+		return Payment{}, processorErr(err)
+	}
+	err = s.db.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.repo.GetPayment(ctx, p.ID, true)
+		if err != nil {
+			return err
+		}
+		if cur.IntentID == "" {
+			cur.IntentID, cur.ClientSecret, cur.UpdatedAt = in.ID, in.ClientSecret, s.clock.Now()
+			if err := s.repo.UpdatePayment(ctx, cur); err != nil {
+				return err
+			}
+		}
+		p = cur
+		return nil
+	})
+	return p, err
+}
+
+// processorErr maps a gateway failure to a problem: no answer is 503 (retry later, the same
+// key is used), a refusal is 409 payment_processor_refused.
+func processorErr(err error) error {
+	var ge *gateway.Error
+	if errors.As(err, &ge) && !gateway.Retryable(err) {
+		return errs.Wrap(err, errs.Conflict, "payment_processor_refused", "the payment processor refused: "+ge.Message)
+	}
+	return errs.Wrap(err, errs.Unavailable, "payment_processor_unavailable", "the payment processor did not answer; try again")
+}
+
+// succeed records p as paid by method in the transaction of ctx, with the order row locked:
+// the ledger posting, then what the order does next (confirmed; refunded when it was
+// cancelled meanwhile; the PaidHook when fully paid).
+func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method string) (Payment, error) {
+	now := s.clock.Now()
+	ps, err := s.repo.OrderPayments(ctx, o.ID, false)
+	if err != nil {
+		return p, err
+	}
+	before := paidOf(ps)
+	tx, err := s.ledger.Post(ctx, paymentPosting(p, method))
+	if err != nil {
+		return p, err
+	}
+	p.Status, p.Method, p.PaidAt, p.LedgerTxID, p.UpdatedAt = StatusSucceeded, method, &now, tx.ID, now
+	if err := s.repo.UpdatePayment(ctx, p); err != nil {
+		return p, err
+	}
+	switch {
+	case o.Status == booking.PendingPayment && p.Kind != KindBalance:
+		if _, err := s.orders.ConfirmPayment(system(ctx), o.ID); err != nil {
+			return p, fmt.Errorf("payment: confirm order %s: %w", o.ID, err)
+		}
+	case o.Status == booking.Cancelled || o.Status == booking.NoShow:
+		// Paid after the order was cancelled (e.g. the unpaid timeout won the race): all back.
+		_, err := s.newRefundAfter(ctx, p, p.Amount, "order cancelled before the payment arrived", SourceLatePayment, "", 0)
+		return p, err
+	}
+	if before < o.Total && before+p.Amount >= o.Total {
+		s.mu.RLock()
+		hooks := s.paidHks
+		s.mu.RUnlock()
+		for _, h := range hooks {
+			if err := h.OrderPaid(ctx, o.ID); err != nil {
+				return p, err
+			}
+		}
+	}
+	return p, nil
+}
+
+// paymentPosting is docs/money.md's posting of a payment.
+func paymentPosting(p Payment, method string) ledger.Transaction {
+	cur := p.Currency
+	t := ledger.Transaction{Kind: "payment." + method, Ref: ledger.Ref{Kind: "order", ID: p.OrderID},
+		Key: "payment:" + p.ID.String() + ":succeeded", Memo: "order payment (" + p.Kind + ")", CreatedBy: "payment"}
+	if method == ChannelStoredValue {
+		t.Entries = []ledger.Entry{
+			{Account: ledger.Customer(p.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue), Amount: -p.Amount},
+			{Account: ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue), Amount: p.Amount},
+			{Account: ledger.HQ().Account(ledger.CardFunds, cur), Amount: -p.Amount},
+			{Account: ledger.HQ().Account(ledger.OrderFunds, cur), Amount: p.Amount},
+		}
+		return t
+	}
+	t.Entries = []ledger.Entry{
+		{Account: ledger.External().Account(ledger.Clearing, cur), Amount: -p.Amount},
+		{Account: ledger.HQ().Account(ledger.OrderFunds, cur), Amount: p.Amount},
+	}
+	return t
+}
+
+// PayWithStoredValue is the customer paying what the order owes now from their stored value:
+// one payment and its payment.stored_value posting; a balance too low is 409
+// insufficient_balance (decided by the ledger under the row lock) and nothing is written.
+func (s *Service) PayWithStoredValue(ctx context.Context, orderID uuid.UUID) (Payment, error) {
+	if _, err := customerOnly(ctx); err != nil {
+		return Payment{}, err
+	}
+	var out Payment
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.order(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		set, err := s.repo.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		ps, err := s.repo.OrderPayments(ctx, orderID, false)
+		if err != nil {
+			return err
+		}
+		kind, amount, err := due(o, set, ps)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		id := newID()
+		p := Payment{ID: id, OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: kind, Channel: ChannelStoredValue,
+			Amount: amount, Currency: o.Currency, Status: StatusPending, IdempotencyKey: "sv:" + id.String(), RecordedBy: subject(ctx),
+			CreatedAt: now, UpdatedAt: now}
+		if err := s.repo.InsertPayment(ctx, p); err != nil {
+			return dbx.Err(err)
+		}
+		out, err = s.succeed(ctx, o, p, ChannelStoredValue)
+		return err
+	})
+	return out, err
+}
+
+// RecordCash is the staff member who served the order recording the cash they collected for
+// what it owes after service; the customer then confirms it (ConfirmCash).
+func (s *Service) RecordCash(ctx context.Context, orderID uuid.UUID, amount int64) (Payment, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok || p.Kind != auth.User {
+		return Payment{}, ErrNoStaffProfile
+	}
+	var out Payment
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		staffID, err := s.repo.StaffOfUser(ctx, p.SubjectID)
+		if errs.KindOf(err) == errs.NotFound {
+			return ErrNoStaffProfile
+		}
+		if err != nil {
+			return err
+		}
+		o, err := s.repo.Order(ctx, orderID, true)
+		if errs.KindOf(err) == errs.NotFound {
+			return ErrNotYourJob
+		}
+		if err != nil {
+			return err
+		}
+		if held, err := s.repo.HeldBy(ctx, orderID, staffID); err != nil {
+			return err
+		} else if !held {
+			return ErrNotYourJob
+		}
+		if !afterService(o.Status) {
+			return ErrPaymentNotDue
+		}
+		ps, err := s.repo.OrderPayments(ctx, orderID, false)
+		if err != nil {
+			return err
+		}
+		owed := o.Total - paidOf(ps)
+		if owed <= 0 {
+			return ErrNothingDue
+		}
+		var v errs.Validation
+		v.Check(amount >= 1 && amount <= owed, "amount", fmt.Sprintf("1 to %d (what the order still owes)", owed))
+		if err := v.Err(); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		id := newID()
+		out = Payment{ID: id, OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: KindBalance, Channel: ChannelCash,
+			Amount: amount, Currency: o.Currency, Status: StatusAwaitingConfirmation, IdempotencyKey: "cash:" + id.String(),
+			StaffID: staffID, RecordedBy: subject(ctx), CreatedAt: now, UpdatedAt: now}
+		if err := s.repo.InsertPayment(ctx, out); err != nil {
+			if dbx.IsConstraint(err, "payments_cash_open_key") {
+				return ErrCashOpen
+			}
+			return dbx.Err(err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// ConfirmCash is the customer confirming the cash the staff member recorded: the payment
+// succeeds with its payment.cash posting. Confirming twice is a 409.
+func (s *Service) ConfirmCash(ctx context.Context, orderID, paymentID uuid.UUID) (Payment, error) {
+	if _, err := customerOnly(ctx); err != nil {
+		return Payment{}, err
+	}
+	var out Payment
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.order(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		p, err := s.repo.GetPayment(ctx, paymentID, true)
+		if errs.KindOf(err) == errs.NotFound || (err == nil && p.OrderID != o.ID) {
+			return ErrPaymentNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if p.Channel != ChannelCash || p.Status != StatusAwaitingConfirmation {
+			return ErrCashNotAwaiting
+		}
+		out, err = s.succeed(ctx, o, p, ChannelCash)
+		return err
+	})
+	return out, err
+}
+
+// ----- unpaid orders
+
+// TypeAutoCancel cancels an order still unpaid at its deadline (created_at + the tenant's
+// unpaid timeout) and cancels its open PaymentIntents. Enqueued through the outbox when
+// payment starts (and by the sweep); idempotent: a paid or cancelled order is left alone.
+const TypeAutoCancel = "payment:auto_cancel"
+
+// AutoCancelPayload is TypeAutoCancel's payload.
+type AutoCancelPayload struct {
+	jobs.Meta
+	OrderID uuid.UUID `json:"order_id"`
+}
+
+// TaskType implements jobs.Payload.
+func (*AutoCancelPayload) TaskType() string { return TypeAutoCancel }
+
+// TypeCancelIntent cancels one payment's PaymentIntent at Stripe (key pi-cancel:<payment>).
+const TypeCancelIntent = "payment:cancel_intent"
+
+// CancelIntentPayload is TypeCancelIntent's payload.
+type CancelIntentPayload struct {
+	jobs.Meta
+	PaymentID uuid.UUID `json:"payment_id"`
+}
+
+// TaskType implements jobs.Payload.
+func (*CancelIntentPayload) TaskType() string { return TypeCancelIntent }
+
+func (s *Service) scheduleAutoCancel(ctx context.Context, o OrderFacts, set Settings) error {
+	if s.outbox == nil {
+		return nil
+	}
+	at := o.CreatedAt.Add(time.Duration(set.UnpaidTimeoutMinutes) * time.Minute)
+	_, err := s.outbox.Add(ctx, &AutoCancelPayload{OrderID: o.ID}, jobs.ProcessAt(at), jobs.Queue(jobs.QueueCritical))
+	return err
+}
+
+// ScheduleAutoCancel enqueues the unpaid-order timeout for an order (booking may call it in
+// the transaction that creates an order in pending_payment).
+func (s *Service) ScheduleAutoCancel(ctx context.Context, orderID uuid.UUID) error {
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, orderID, false)
+		if err != nil {
+			return err
+		}
+		if o.Status != booking.PendingPayment {
+			return nil
+		}
+		set, err := s.repo.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		return s.scheduleAutoCancel(ctx, o, set)
+	})
+}
+
+func (s *Service) enqueueCancelIntent(ctx context.Context, p Payment) error {
+	if s.outbox == nil {
+		return nil
+	}
+	_, err := s.outbox.Add(ctx, &CancelIntentPayload{PaymentID: p.ID})
+	return err
+}
+
+// AutoCancel runs TypeAutoCancel: an order still pending payment after its deadline is
+// cancelled through the booking service (system actor) and its open intents are cancelled;
+// one whose deadline moved later (the timeout was raised) is looked at again then.
+func (s *Service) AutoCancel(ctx context.Context, orderID uuid.UUID) (bool, error) {
+	cancelled := false
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, orderID, true)
+		if errs.KindOf(err) == errs.NotFound {
+			return nil
+		}
+		if err != nil || o.Status != booking.PendingPayment {
+			return err
+		}
+		set, err := s.repo.Settings(ctx)
+		if err != nil {
+			return err
+		}
+		if deadline := o.CreatedAt.Add(time.Duration(set.UnpaidTimeoutMinutes) * time.Minute); s.clock.Now().Before(deadline) {
+			return s.scheduleAutoCancel(ctx, o, set)
+		}
+		ps, err := s.repo.OrderPayments(ctx, orderID, true)
+		if err != nil {
+			return err
+		}
+		if paidOf(ps) > 0 {
+			return nil // paid; the confirmation is on its way
+		}
+		if _, err := s.orders.Cancel(system(ctx), orderID, "unpaid: cancelled automatically after the payment timeout"); err != nil {
+			if booking.IsIllegal(err) {
+				return nil
+			}
+			return err
+		}
+		cancelled = true
+		for _, p := range ps {
+			if p.Channel == ChannelStripe && (p.Status == StatusPending || p.Status == StatusFailed) {
+				if err := s.enqueueCancelIntent(ctx, p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return cancelled, err
+}
+
+// CancelIntent runs TypeCancelIntent: the intent is cancelled at Stripe under the key
+// pi-cancel:<payment id>, and the payment marked canceled unless it succeeded meanwhile (then
+// the succeeded event refunds it, since the order is cancelled).
+func (s *Service) CancelIntent(ctx context.Context, paymentID uuid.UUID) error {
+	var p Payment
+	err := s.db.InTx(ctx, func(ctx context.Context) (err error) {
+		p, err = s.repo.GetPayment(ctx, paymentID, false)
+		return err
+	})
+	if errs.KindOf(err) == errs.NotFound {
+		return nil
+	}
+	if err != nil || p.Status == StatusSucceeded {
+		return err
+	}
+	if p.IntentID != "" {
+		_, err := call(ctx, s, func(ctx context.Context) (gateway.Intent, error) {
+			return s.gw.CancelPaymentIntent(ctx, "pi-cancel:"+p.ID.String(), p.IntentID)
+		})
+		if err != nil && gateway.Retryable(err) {
+			return err
+		}
+		if err != nil {
+			s.log.WarnContext(ctx, "payment intent not cancelled", "payment_id", p.ID, "err", err)
+		}
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		cur, err := s.repo.GetPayment(ctx, paymentID, true)
+		if err != nil {
+			return err
+		}
+		if cur.Status == StatusPending || cur.Status == StatusFailed {
+			cur.Status, cur.UpdatedAt = StatusCanceled, s.clock.Now()
+			return s.repo.UpdatePayment(ctx, cur)
+		}
+		return nil
+	})
+}
+
+// SweepUnpaid cancels the tenant's orders whose unpaid timeout passed (the periodic safety
+// net for orders whose customer never started paying).
+func (s *Service) SweepUnpaid(ctx context.Context) (int, error) {
+	var ids []uuid.UUID
+	err := s.db.InTx(ctx, func(ctx context.Context) (err error) {
+		ids, err = s.repo.OverdueUnpaid(ctx, s.clock.Now())
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		ok, err := s.AutoCancel(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		if ok {
+			n++
+		}
+	}
+	return n, nil
+}
