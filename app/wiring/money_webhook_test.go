@@ -1,0 +1,70 @@
+package wiring_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"doorstep/app/payment"
+)
+
+// TestWebhookReachesCardsAndPayouts: the Stripe webhook hands events to the areas that own
+// them, through the wiring — a card purchase's payment_intent.succeeded issues the card, and a
+// Connect account.updated restricts a staff member's payout account — through the real
+// endpoint and the real worker.
+func TestWebhookReachesCardsAndPayouts(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	owner, cust := f.Tokens["owner"], f.CustomerToken
+
+	var p cardProductView
+	e.do(http.MethodPost, "/api/v1/card-products", owner, "", map[string]any{"kind": "stored_value", "name_zh": "储值卡", "name_en": "Stored value",
+		"price": 100_000, "bonus": 10_000, "validity_days": 365}).status(http.StatusCreated).ok(&p)
+	e.do(http.MethodPost, "/api/v1/card-products/"+p.ID.String()+"/publish", owner, "", nil).ok(&p)
+	var pu struct {
+		ID     uuid.UUID
+		Status string
+		CardID *uuid.UUID `json:"card_id"`
+	}
+	e.do(http.MethodPost, "/api/v1/storefront/card-purchases", cust, "", map[string]any{"product_id": p.ID}).status(http.StatusCreated).ok(&pu)
+	require.Equal(t, "pending", pu.Status)
+	var intentID string
+	require.NoError(t, e.db.Owner.Raw(`select intent_id from card_purchases where id = ?`, pu.ID).Row().Scan(&intentID))
+	require.NotEmpty(t, intentID)
+
+	body := stripeEvent("evt_card_"+pu.ID.String()[:8], "payment_intent.succeeded", map[string]any{
+		"id": intentID, "object": "payment_intent", "amount": 100_000, "amount_received": 100_000, "currency": "cny",
+		"status": "succeeded", "payment_method_types": []string{"card"},
+		"metadata": map[string]string{payment.MetaTenant: f.Tenant.ID.String(), payment.MetaPurpose: string(payment.PurposeCardPurchase),
+			payment.MetaRef: pu.ID.String()}})
+	e.deliverSigned(t, body)
+	e.deliverSigned(t, body) // a duplicate delivery changes nothing
+	require.Eventually(t, func() bool {
+		e.do(http.MethodGet, "/api/v1/storefront/card-purchases/"+pu.ID.String(), cust, "", nil).ok(&pu)
+		return pu.Status == "succeeded" && pu.CardID != nil
+	}, 60*time.Second, 100*time.Millisecond, "the webhook issued the card")
+	var cards int
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from cards where tenant_id = ? and purchase_id = ?`, f.Tenant.ID, pu.ID).Row().Scan(&cards))
+	require.Equal(t, 1, cards)
+
+	// The fixture enabled the staff member's payout account; Stripe now restricts it.
+	var acct struct {
+		StripeAccountID string
+		State           string
+	}
+	require.NoError(t, e.db.Owner.Raw(`select stripe_account_id, state from payout_accounts where tenant_id = ? and owner_kind = 'staff'
+		order by created_at limit 1`, f.Tenant.ID).Scan(&acct).Error)
+	require.Equal(t, "enabled", acct.State)
+	e.deliverSigned(t, stripeEvent("evt_acct_"+f.Tenant.Slug, "account.updated", map[string]any{
+		"id": acct.StripeAccountID, "object": "account", "payouts_enabled": false, "charges_enabled": false, "details_submitted": true,
+		"requirements": map[string]any{"disabled_reason": "requirements.past_due"},
+		"metadata":     map[string]string{payment.MetaTenant: f.Tenant.ID.String()}}))
+	require.Eventually(t, func() bool {
+		var state string
+		e.db.Owner.Raw(`select state from payout_accounts where tenant_id = ? and stripe_account_id = ?`, f.Tenant.ID, acct.StripeAccountID).Row().Scan(&state)
+		return state == "restricted"
+	}, 60*time.Second, 100*time.Millisecond, "the webhook restricted the payout account")
+}
