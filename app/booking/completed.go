@@ -22,3 +22,13 @@ func (s *Service) orderCompleted(ctx context.Context, id uuid.UUID) error {
 	}
 	return s.completed.OrderCompleted(ctx, id)
 }
+
+// CancelHook hears, inside the transaction of the change, that an order was cancelled. Wiring
+// hands in payment, which enqueues the refund of what was paid less the cancellation fee
+// through the outbox, so only cancellations that commit are refunded.
+type CancelHook interface {
+	OrderCancelled(ctx context.Context, orderID uuid.UUID) error
+}
+
+// SetCancelHook plugs in payment (wiring, before serving).
+func (s *Service) SetCancelHook(h CancelHook) { s.cancelled = h }

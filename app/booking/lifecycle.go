@@ -520,7 +520,13 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (Orde
 		}
 		st.o.CancelFee = fee
 		st.ev.Data["cancel_fee"] = fee
-		return s.release(ctx, st, AssignmentReleased)
+		if err := s.release(ctx, st, AssignmentReleased); err != nil {
+			return err
+		}
+		if s.cancelled == nil {
+			return nil
+		}
+		return s.cancelled.OrderCancelled(ctx, st.o.ID)
 	})
 }
 

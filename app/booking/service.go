@@ -111,6 +111,7 @@ const (
 // Service runs bookings and the order lifecycle.
 type Service struct {
 	completed CompletionHook // commission hears of completed orders (nil: nobody)
+	cancelled CancelHook     // payment hears of cancelled orders (nil: nobody)
 
 	db       *dbx.DB
 	repo     Repo

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
+	"doorstep/app/booking"
 	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
 )
@@ -46,6 +47,16 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		_, err := s.ExecuteRefund(ctx, p.RefundID)
 		return err
 	})
+	jobs.Handle(mux, func(ctx context.Context, p *RefundCancelledPayload) error {
+		if p.OrderID == uuid.Nil {
+			return fmt.Errorf("payment: cancellation refund without order: %w", asynq.SkipRetry)
+		}
+		_, err := s.RefundCancelled(ctx, p.OrderID)
+		if errors.Is(err, ErrPaymentNotDue) {
+			return nil // the order is no longer cancelled (nothing to give back)
+		}
+		return err
+	})
 	mux.HandleFunc(TypeSweep, func(ctx context.Context, _ *asynq.Task) error { return s.SweepAll(ctx) })
 }
 
@@ -74,3 +85,29 @@ func (s *Service) SweepAll(ctx context.Context) error {
 	}
 	return errors.Join(all...)
 }
+
+// TypeRefundCancelled refunds a cancelled order: what was paid less the cancellation fee.
+const TypeRefundCancelled = "payment:refund_cancelled"
+
+// RefundCancelledPayload names the cancelled order.
+type RefundCancelledPayload struct {
+	jobs.Meta
+	OrderID uuid.UUID `json:"order_id"`
+}
+
+// TaskType implements jobs.Payload.
+func (*RefundCancelledPayload) TaskType() string { return TypeRefundCancelled }
+
+// OrderCancelled implements booking.CancelHook: in the cancellation's transaction it enqueues
+// the refund of what was paid less the fee, however the order was cancelled (by the customer,
+// the store or the unpaid timeout). The refund is idempotent, so the storefront's
+// cancel-with-refund, which refunds at once, and this task never give back twice.
+func (s *Service) OrderCancelled(ctx context.Context, orderID uuid.UUID) error {
+	if s.outbox == nil {
+		return nil
+	}
+	_, err := s.outbox.Add(ctx, &RefundCancelledPayload{OrderID: orderID}, jobs.Queue(jobs.QueueCritical))
+	return err
+}
+
+var _ booking.CancelHook = (*Service)(nil)

@@ -1,6 +1,7 @@
 package wiring_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"doorstep/app/kit/dbx"
 	"doorstep/app/payment"
 )
 
@@ -67,4 +69,37 @@ func TestWebhookReachesCardsAndPayouts(t *testing.T) {
 		e.db.Owner.Raw(`select state from payout_accounts where tenant_id = ? and stripe_account_id = ?`, f.Tenant.ID, acct.StripeAccountID).Row().Scan(&state)
 		return state == "restricted"
 	}, 60*time.Second, 100*time.Millisecond, "the webhook restricted the payout account")
+}
+
+// TestStoreCancellationRefundsThePayment: an order paid by card and then cancelled by the
+// store (booking's own cancel, no fee) is refunded in full by the job the cancellation
+// enqueued; a customer's storefront cancel-with-refund is not refunded a second time.
+func TestStoreCancellationRefundsThePayment(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	setPaymentMode(t, e, f, "prepay", 30)
+	id, p := paidOrder(t, e, f)
+	require.Equal(t, "confirmed", e.orderStatus(t, f, id))
+	e.do(http.MethodPost, "/api/v1/orders/"+id.String()+"/cancel", f.Tokens["store_manager"], "", map[string]any{"reason": "staff shortage"}).ok(nil)
+	require.Eventually(t, func() bool {
+		return e.paymentRow(t, f, p.ID).Refunded == p.Amount
+	}, 60*time.Second, 100*time.Millisecond, "the cancellation refunded the payment in full")
+	var refunds int
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from refunds where tenant_id = ? and payment_id = ?`, f.Tenant.ID, p.ID).Row().Scan(&refunds))
+	require.Equal(t, 1, refunds)
+
+	// The storefront's cancel-with-refund refunds at once; the cancellation's job (here run
+	// directly, and again) finds nothing more to give back.
+	id2, p2 := paidOrder(t, e, f)
+	e.do(http.MethodPost, "/api/v1/storefront/orders/"+id2.String()+"/cancel-with-refund", f.CustomerToken, "", map[string]any{"reason": "plans changed"}).ok(nil)
+	refunded := e.paymentRow(t, f, p2.ID).Refunded
+	require.Positive(t, refunded)
+	for range 2 {
+		more, err := e.app.Payment.RefundCancelled(dbx.WithTenant(context.Background(), f.Tenant.ID), id2)
+		require.NoError(t, err)
+		require.Empty(t, more)
+	}
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from refunds where tenant_id = ? and payment_id = ?`, f.Tenant.ID, p2.ID).Row().Scan(&refunds))
+	require.Equal(t, 1, refunds)
+	require.Equal(t, refunded, e.paymentRow(t, f, p2.ID).Refunded)
 }

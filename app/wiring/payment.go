@@ -21,6 +21,7 @@ func (a *App) wirePayment(api huma.API) {
 	a.Payment.AddPaidHook(a.Commission)
 	a.Payment.AddRefundHook(a.Commission)
 	a.Payment.RegisterEventHandler(a.Payout)
+	a.Booking.SetCancelHook(a.Payment)
 	paymentapi.Register(api, a.Payment)
 }
 
