@@ -329,22 +329,5 @@ func RegisterPeriodic(sch *asynq.Scheduler) error {
 
 // SweepRecurring queues TypeRecurring for every active tenant.
 func (s *Service) SweepRecurring(ctx context.Context) (int, error) {
-	var tenants []uuid.UUID
-	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
-		return 0, fmt.Errorf("booking: list tenants: %w", err)
-	}
-	n := 0
-	var all []error
-	for _, t := range tenants {
-		err := s.db.InTx(dbx.WithTenant(ctx, t), func(ctx context.Context) error {
-			_, err := s.outbox.Add(ctx, &RecurringPayload{}, jobs.Queue(jobs.QueueLow))
-			return err
-		})
-		if err != nil {
-			all = append(all, fmt.Errorf("tenant %s: %w", t, err))
-			continue
-		}
-		n++
-	}
-	return n, errors.Join(all...)
+	return s.outbox.FanOut(ctx, func() jobs.Payload { return &RecurringPayload{} }, jobs.Queue(jobs.QueueLow))
 }

@@ -2,21 +2,20 @@ package card
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
 	"doorstep/jobs"
 )
 
-// Outboxer adds tasks in the caller's transaction.
+// Outboxer adds tasks in the caller's transaction, or one per active tenant (FanOut).
 type Outboxer interface {
 	Add(ctx context.Context, p jobs.Payload, opts ...jobs.Option) (uuid.UUID, error)
+	FanOut(ctx context.Context, newPayload func() jobs.Payload, opts ...jobs.Option) (int, error)
 }
 
 // Task types: TypeExpireSweep is the hourly platform task that queues TypeExpire for every
@@ -58,24 +57,7 @@ func RegisterPeriodic(sch *asynq.Scheduler) error {
 
 // SweepExpiry queues TypeExpire for every active tenant.
 func (s *Service) SweepExpiry(ctx context.Context) (int, error) {
-	var tenants []uuid.UUID
-	if err := s.DB.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
-		return 0, fmt.Errorf("card: list tenants: %w", err)
-	}
-	n := 0
-	var all []error
-	for _, t := range tenants {
-		err := s.DB.InTx(dbx.WithTenant(ctx, t), func(ctx context.Context) error {
-			_, err := s.Outbox.Add(ctx, &ExpirePayload{}, jobs.Queue(jobs.QueueLow))
-			return err
-		})
-		if err != nil {
-			all = append(all, fmt.Errorf("tenant %s: %w", t, err))
-			continue
-		}
-		n++
-	}
-	return n, errors.Join(all...)
+	return s.Outbox.FanOut(ctx, func() jobs.Payload { return &ExpirePayload{} }, jobs.Queue(jobs.QueueLow))
 }
 
 // ExpireDue expires the tenant's cards whose validity has ended, each in its own transaction,

@@ -10,7 +10,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/booking"
-	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
 )
 
@@ -69,21 +68,19 @@ func RegisterPeriodic(sch *asynq.Scheduler) error {
 
 // SweepAll runs the sweep in every active tenant.
 func (s *Service) SweepAll(ctx context.Context) error {
-	var tenants []uuid.UUID
-	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
-		return fmt.Errorf("payment: list tenants: %w", err)
+	_, err := jobs.EachActiveTenant(ctx, s.db, func(ctx context.Context) (int, error) {
+		_, unpaid := s.SweepUnpaid(ctx)
+		_, refunds := s.RetryPendingRefunds(ctx, 2*refundRepair)
+		return 0, errors.Join(wrapIf(unpaid, "unpaid"), wrapIf(refunds, "refunds"))
+	})
+	return err
+}
+
+func wrapIf(err error, what string) error {
+	if err == nil {
+		return nil
 	}
-	var all []error
-	for _, t := range tenants {
-		tctx := dbx.WithTenant(ctx, t)
-		if _, err := s.SweepUnpaid(tctx); err != nil {
-			all = append(all, fmt.Errorf("tenant %s: unpaid: %w", t, err))
-		}
-		if _, err := s.RetryPendingRefunds(tctx, 2*refundRepair); err != nil {
-			all = append(all, fmt.Errorf("tenant %s: refunds: %w", t, err))
-		}
-	}
-	return errors.Join(all...)
+	return fmt.Errorf("%s: %w", what, err)
 }
 
 // TypeRefundCancelled refunds a cancelled order: what was paid less the cancellation fee.

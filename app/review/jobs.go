@@ -2,14 +2,10 @@ package review
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
 )
 
@@ -34,18 +30,5 @@ func RegisterPeriodic(sch *asynq.Scheduler) error {
 
 // AutoReviewAll runs AutoReview in every active tenant and returns how many reviews it wrote.
 func (s *Service) AutoReviewAll(ctx context.Context) (int, error) {
-	var tenants []uuid.UUID
-	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
-		return 0, fmt.Errorf("review: list tenants: %w", err)
-	}
-	total := 0
-	var all []error
-	for _, t := range tenants {
-		n, err := s.AutoReview(dbx.WithTenant(ctx, t))
-		if err != nil {
-			all = append(all, fmt.Errorf("tenant %s: %w", t, err))
-		}
-		total += n
-	}
-	return total, errors.Join(all...)
+	return jobs.EachActiveTenant(ctx, s.db, s.AutoReview)
 }

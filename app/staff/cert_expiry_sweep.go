@@ -2,14 +2,10 @@ package staff
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
 )
 
@@ -31,23 +27,5 @@ func RegisterPeriodic(s *asynq.Scheduler) error {
 
 // SweepCertificates queues a TypeCertExpiry task for every tenant and returns how many.
 func (s *Service) SweepCertificates(ctx context.Context) (int, error) {
-	var tenants []uuid.UUID
-	// tenants is a platform table the runtime role may read without a tenant set.
-	if err := s.db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&tenants).Error; err != nil {
-		return 0, fmt.Errorf("staff: list tenants: %w", err)
-	}
-	n := 0
-	var errs []error
-	for _, t := range tenants {
-		err := s.db.InTx(dbx.WithTenant(ctx, t), func(ctx context.Context) error {
-			_, err := s.outbox.Add(ctx, &CertExpiryPayload{}, jobs.Queue(jobs.QueueLow))
-			return err
-		})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("tenant %s: %w", t, err))
-			continue
-		}
-		n++
-	}
-	return n, errors.Join(errs...)
+	return s.outbox.FanOut(ctx, func() jobs.Payload { return &CertExpiryPayload{} }, jobs.Queue(jobs.QueueLow))
 }
