@@ -298,6 +298,28 @@ func Sort(cs []Candidate) {
 	})
 }
 
+// taskOrder locks and reads the order a task names, in the task's transaction. ok is false
+// (with a nil error) when the order is gone or current says the task is stale — it was settled
+// by something else meanwhile — and the handler has nothing to do.
+func (s *Service) taskOrder(ctx context.Context, id uuid.UUID, current func(booking.Detail) bool) (booking.Detail, bool, error) {
+	if err := s.repo.LockOrder(ctx, id); err != nil {
+		if errs.KindOf(err) == errs.NotFound {
+			return booking.Detail{}, false, nil
+		}
+		return booking.Detail{}, false, err
+	}
+	d, err := s.orders.Get(ctx, id)
+	if err != nil || !current(d) {
+		return d, false, err
+	}
+	return d, true, nil
+}
+
+// waitsForStaff: a confirmed order nobody holds.
+func waitsForStaff(d booking.Detail) bool {
+	return d.Status == booking.Confirmed && d.Assignment == nil
+}
+
 // openOrder locks the order and checks the caller reaches it and that it waits for staff.
 func (s *Service) openOrder(ctx context.Context, orderID uuid.UUID) (booking.Order, error) {
 	d, err := s.orders.Get(ctx, orderID)
@@ -583,18 +605,9 @@ func (s *Service) dispatchLocked(ctx context.Context, o booking.Order) (Result, 
 func (s *Service) Waiting(ctx context.Context, p WaitingPayload) error {
 	ctx = system(ctx)
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.repo.LockOrder(ctx, p.OrderID); err != nil {
-			if errs.KindOf(err) == errs.NotFound {
-				return nil
-			}
+		d, ok, err := s.taskOrder(ctx, p.OrderID, waitsForStaff)
+		if !ok {
 			return err
-		}
-		d, err := s.orders.Get(ctx, p.OrderID)
-		if err != nil {
-			return err
-		}
-		if d.Status != booking.Confirmed || d.Assignment != nil {
-			return nil
 		}
 		now := s.clock.Now()
 		if p.Cause == booking.WaitingDeclined && p.StaffID != uuid.Nil {
@@ -646,18 +659,9 @@ const (
 func (s *Service) PoolRoundOver(ctx context.Context, p PoolRoundPayload) error {
 	ctx = system(ctx)
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.repo.LockOrder(ctx, p.OrderID); err != nil {
-			if errs.KindOf(err) == errs.NotFound {
-				return nil
-			}
+		d, ok, err := s.taskOrder(ctx, p.OrderID, waitsForStaff)
+		if !ok {
 			return err
-		}
-		d, err := s.orders.Get(ctx, p.OrderID)
-		if err != nil {
-			return err
-		}
-		if d.Status != booking.Confirmed || d.Assignment != nil {
-			return nil
 		}
 		last, err := s.repo.LastRound(ctx, p.OrderID)
 		if err != nil || last != p.Round {
@@ -738,18 +742,11 @@ func (s *Service) autoAssign(ctx context.Context, o booking.Order, attempt int) 
 func (s *Service) AcceptTimeout(ctx context.Context, p AcceptTimeoutPayload) error {
 	ctx = system(ctx)
 	return s.db.InTx(ctx, func(ctx context.Context) error {
-		if err := s.repo.LockOrder(ctx, p.OrderID); err != nil {
-			if errs.KindOf(err) == errs.NotFound {
-				return nil
-			}
+		_, ok, err := s.taskOrder(ctx, p.OrderID, func(d booking.Detail) bool {
+			return d.Status == booking.Assigned && d.Assignment != nil && d.Assignment.StaffID == p.StaffID
+		})
+		if !ok {
 			return err
-		}
-		d, err := s.orders.Get(ctx, p.OrderID)
-		if err != nil {
-			return err
-		}
-		if d.Status != booking.Assigned || d.Assignment == nil || d.Assignment.StaffID != p.StaffID {
-			return nil
 		}
 		o, err := s.orders.Unassign(ctx, p.OrderID, "accept timeout")
 		if err != nil {
