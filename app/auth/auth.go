@@ -4,6 +4,7 @@ package auth
 
 import (
 	"context"
+	"slices"
 
 	"github.com/google/uuid"
 )
@@ -87,4 +88,37 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 func FromContext(ctx context.Context) (*Principal, bool) {
 	p, ok := ctx.Value(principalKey{}).(*Principal)
 	return p, ok && p != nil
+}
+
+// StoresOf lists the stores of a franchisee (each domain's repository answers it in the
+// caller's transaction).
+type StoresOf func(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
+
+// ReachesStore reports whether the staff-side principal in ctx may reach records of storeID
+// by data scope: no principal (the system), operators and tenant-wide users always; a
+// franchisee-scoped user the stores of their franchisee; a store-scoped user their store;
+// anyone else (customers, staff with self scope) never — callers check a customer's own
+// records and a staff member's own jobs themselves.
+func ReachesStore(ctx context.Context, storeID uuid.UUID, storesOf StoresOf) (bool, error) {
+	p, ok := FromContext(ctx)
+	switch {
+	case !ok || p == nil || p.Kind == Operator:
+		return true, nil
+	case p.Kind != User:
+		return false, nil
+	case p.Scope == ScopeTenant:
+		return true, nil
+	case p.Scope == ScopeFranchisee:
+		if p.FranchiseeID == uuid.Nil {
+			return false, nil
+		}
+		ids, err := storesOf(ctx, p.FranchiseeID)
+		if err != nil {
+			return false, err
+		}
+		return slices.Contains(ids, storeID), nil
+	case p.Scope == ScopeStore:
+		return p.StoreID != uuid.Nil && p.StoreID == storeID, nil
+	}
+	return false, nil
 }

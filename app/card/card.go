@@ -267,26 +267,7 @@ func customerOf(ctx context.Context) (uuid.UUID, bool) {
 
 // inScope reports whether a staff-side caller's data scope covers storeID.
 func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) (bool, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok || p == nil || p.Kind == auth.Operator || p.Scope == auth.ScopeTenant {
-		return true, nil
-	}
-	switch p.Scope {
-	case auth.ScopeFranchisee:
-		ids, err := s.Repo.StoresOfFranchisee(ctx, p.FranchiseeID)
-		if err != nil {
-			return false, err
-		}
-		for _, id := range ids {
-			if id == storeID {
-				return true, nil
-			}
-		}
-		return false, nil
-	case auth.ScopeStore:
-		return p.StoreID != uuid.Nil && p.StoreID == storeID, nil
-	}
-	return false, nil
+	return auth.ReachesStore(ctx, storeID, s.Repo.StoresOfFranchisee)
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }

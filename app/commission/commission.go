@@ -227,27 +227,9 @@ func (s *Service) SplitOf(ctx context.Context, orderID uuid.UUID) (Split, error)
 }
 
 func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) error {
-	p, ok := auth.FromContext(ctx)
-	if !ok || p.Kind == auth.Operator {
-		return nil
-	}
-	switch {
-	case p.Kind == auth.Customer:
-		return ErrSplitNotFound
-	case p.Scope == auth.ScopeTenant:
-		return nil
-	case p.Scope == auth.ScopeFranchisee:
-		ids, err := s.repo.StoresOfFranchisee(ctx, p.FranchiseeID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if id == storeID {
-				return nil
-			}
-		}
-	case p.StoreID != uuid.Nil && p.StoreID == storeID:
-		return nil
+	ok, err := auth.ReachesStore(ctx, storeID, s.repo.StoresOfFranchisee)
+	if err != nil || ok {
+		return err
 	}
 	return ErrSplitNotFound
 }

@@ -352,27 +352,15 @@ func subject(ctx context.Context) string {
 
 // inScope refuses an order outside a staff-side caller's data scope (customers: their own).
 func (s *Service) inScope(ctx context.Context, o OrderFacts) error {
-	p, ok := auth.FromContext(ctx)
-	if !ok || p.Kind == auth.Operator {
-		return nil
-	}
-	switch {
-	case p.Kind == auth.Customer:
+	if p, ok := auth.FromContext(ctx); ok && p.Kind == auth.Customer {
 		if o.CustomerID == p.SubjectID {
 			return nil
 		}
-	case p.Scope == auth.ScopeTenant:
-		return nil
-	case p.Scope == auth.ScopeFranchisee:
-		ids, err := s.repo.StoresOfFranchisee(ctx, p.FranchiseeID)
-		if err != nil {
-			return err
-		}
-		if slices.Contains(ids, o.StoreID) {
-			return nil
-		}
-	case p.StoreID != uuid.Nil && p.StoreID == o.StoreID:
-		return nil
+		return ErrOrderNotFound
+	}
+	ok, err := auth.ReachesStore(ctx, o.StoreID, s.repo.StoresOfFranchisee)
+	if err != nil || ok {
+		return err
 	}
 	return ErrOrderNotFound
 }
