@@ -28,6 +28,8 @@ var (
 	ErrSplitNotFound   = errs.New(errs.NotFound, "commission_split_not_found", "this order has not been split")
 	ErrOrderNotFound   = errs.New(errs.NotFound, "order_not_found", "no such order")
 	ErrPublishConflict = errs.New(errs.Conflict, "commission_publish_conflict", "another version was published at the same time; publish again")
+	// ErrRefundNotFound is internal: the refund hook never saw this refund.
+	ErrRefundNotFound = errs.New(errs.NotFound, "commission_refund_not_found", "this refund was not seen by commission")
 	// ErrRefundSeen is internal: the refund was handled before (a retry of the refund).
 	ErrRefundSeen = errs.New(errs.Conflict, "commission_refund_seen", "this refund was handled before")
 )
@@ -73,8 +75,11 @@ type Refund struct {
 	OrderID    uuid.UUID
 	Amount     int64
 	SplitID    uuid.UUID // uuid.Nil: refunded before the split
-	LedgerTxID uuid.UUID // the clawback posting (uuid.Nil: nothing to claw back)
+	LedgerTxID uuid.UUID // the clawback posting (uuid.Nil: nothing to claw back, or clawed in the split)
 	CreatedAt  time.Time
+	FailedAt   *time.Time // the refund failed: it no longer counts
+	// ReversalTxID is the posting that gave its clawback back (uuid.Nil: nothing to give).
+	ReversalTxID uuid.UUID
 }
 
 // Repo stores rules and splits. Every method runs in the transaction of ctx.
@@ -90,8 +95,16 @@ type Repo interface {
 	// Order locks the order row and returns its facts (ErrOrderNotFound).
 	Order(ctx context.Context, id uuid.UUID) (OrderFacts, error)
 	MarkPaid(ctx context.Context, orderID uuid.UUID, at time.Time) error
-	// RefundedBeforeSplit sums the order's refunds recorded without a split.
+	// RefundedBeforeSplit sums the order's standing (not failed) refunds recorded without a split.
 	RefundedBeforeSplit(ctx context.Context, orderID uuid.UUID) (int64, error)
+	// AttachRefunds attaches the order's refunds recorded without a split to the split.
+	AttachRefunds(ctx context.Context, orderID, splitID uuid.UUID) error
+	// RefundedOnSplit sums the split's standing (not failed) refunds.
+	RefundedOnSplit(ctx context.Context, splitID uuid.UUID) (int64, error)
+	// Refund returns a refund as the clawback saw it, locked (ErrRefundNotFound).
+	Refund(ctx context.Context, refundID uuid.UUID) (Refund, error)
+	MarkRefundFailed(ctx context.Context, refundID uuid.UUID, at time.Time) error
+	SetRefundReversalTx(ctx context.Context, refundID, txID uuid.UUID) error
 	InsertSplit(ctx context.Context, s Split) error
 	// Split returns the order's split with its lines (ErrSplitNotFound), locked when lock.
 	Split(ctx context.Context, orderID uuid.UUID, lock bool) (Split, error)

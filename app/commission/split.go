@@ -42,7 +42,10 @@ func (s *Service) OrderCompleted(ctx context.Context, orderID uuid.UUID) error {
 }
 
 // Split splits a completed, fully paid order once: posts commission.split (key
-// split:<order id>) and stores the split with its lines. An order not yet completed and paid,
+// split:<order id>) and stores the split with its lines. The split shares out everything the
+// order brought in; refunds seen before it are clawed back in the same posting (each line
+// nets its share less ⌊amount × refunded / total⌋), so the outcome does not depend on whether
+// a refund came before or after the split. An order not yet completed and paid,
 // or split before, is left alone, so the task may run any number of times. It returns whether
 // it split the order now.
 func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
@@ -60,7 +63,7 @@ func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		} else if !errors.Is(err, ErrSplitNotFound) {
 			return err
 		}
-		paid, err := s.paidInto(ctx, orderID)
+		total, err := s.paidInto(ctx, orderID)
 		if err != nil {
 			return err
 		}
@@ -68,32 +71,40 @@ func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		if err != nil {
 			return err
 		}
-		total := paid - refunded
-		if total <= 0 {
-			return nil // nothing was paid, or it has all been refunded: nothing to share
+		if total <= 0 || refunded >= total {
+			return nil // nothing was paid, or it has all been refunded: nothing to share (a failed refund splits again)
 		}
 		rules, err := s.repo.RulesAt(ctx, o.CompletedAt)
 		if err != nil {
 			return err
 		}
 		sp := Split{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, StoreID: o.StoreID, FranchiseeID: o.FranchiseeID, StaffID: o.StaffID,
-			Total: total, Currency: o.Currency, Status: StatusPending, CreatedAt: s.clock.Now(), Lines: Compute(rules, o, total)}
+			Total: total, Refunded: refunded, Currency: o.Currency, Status: StatusPending, CreatedAt: s.clock.Now(), Lines: Compute(rules, o, total)}
 		tx := ledger.Transaction{Kind: KindSplit, Ref: ledger.Ref{Kind: refOrder, ID: o.ID}, Key: "split:" + o.ID.String(),
-			Memo: "no commission rules", CreatedBy: "system",
-			Entries: []ledger.Entry{{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -total}}}
+			Memo: "no commission rules", CreatedBy: "system"}
 		if rules != nil {
 			sp.RuleVersionID, sp.RuleVersion = rules.ID, rules.Version
 			tx.Memo = fmt.Sprintf("commission rules v%d", rules.Version)
 		}
-		for _, l := range sp.Lines {
-			tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, o.Currency), Amount: l.Amount})
+		// Refunds seen before the split are clawed back in it, exactly as if they came after.
+		var net int64
+		for i, l := range sp.Lines {
+			sp.Lines[i].ClawedBack = mulDiv(l.Amount, refunded, total)
+			if share := l.Amount - sp.Lines[i].ClawedBack; share > 0 {
+				tx.Entries = append(tx.Entries, ledger.Entry{Account: pendingAccount(l, o.Currency), Amount: share})
+				net += share
+			}
 		}
+		tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, o.Currency), Amount: -net})
 		posted, err := s.ledger.Post(ctx, tx)
 		if err != nil {
 			return err
 		}
 		sp.LedgerTxID = posted.ID
 		if err := s.repo.InsertSplit(ctx, sp); err != nil {
+			return err
+		}
+		if err := s.repo.AttachRefunds(ctx, o.ID, sp.ID); err != nil {
 			return err
 		}
 		done = true
@@ -273,17 +284,11 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 		// what the refund posting may touch (docs/money.md: refund to card or stored value);
 		// otherwise a payment holding the clearing account could wait for order funds held here
 		// while the refund waits for it.
-		touched := []ledger.Account{ledger.Customer(o.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue),
-			ledger.External().Account(ledger.Clearing, sp.Currency), ledger.HQ().Account(ledger.CardFunds, sp.Currency),
-			ledger.HQ().Account(ledger.OrderFunds, sp.Currency), ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue),
-			ledger.HQ().Account(ledger.Revenue, sp.Currency)}
+		touched := s.refundAccounts(o, sp)
 		for i, l := range sp.Lines {
 			claws[i] = mulDiv(l.Amount, sp.Refunded, sp.Total) - l.ClawedBack
 			if claws[i] > 0 {
-				touched = append(touched, pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency))
-				if l.Party == ledger.OwnerStaff || l.Party == ledger.OwnerFranchisee {
-					touched = append(touched, receivable(l, sp.Currency))
-				}
+				touched = append(touched, lineAccounts(sp, l)...)
 			}
 		}
 		bal, err := s.lockBalances(ctx, touched)
@@ -314,6 +319,128 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 		}
 		return s.repo.SaveSplit(ctx, sp)
 	})
+}
+
+// RefundFailed implements payment.RefundHook, in the transaction that fails a refund
+// BeforeRefund saw (Stripe refused it, or failed it after it succeeded), before the refund's
+// own posting is reversed. The refund stops counting: before the split it no longer lowers
+// it (and an order it had fully refunded is split after all); after the split each line's
+// clawback drops to ⌊amount × refunds still standing / total⌋ and the difference is given
+// back by commission.clawback.reversal (key clawback:<refund id>:failed) — to pending while
+// the split waits; after settlement to the owner's receivable debt first, then available.
+// Computing the target rather than reversing the refund's own clawback leaves no rounding
+// unit behind whichever of several partial refunds fails. Each refund fails once.
+func (s *Service) RefundFailed(ctx context.Context, r payment.RefundFacts) error {
+	if r.RefundID == uuid.Nil || r.OrderID == uuid.Nil {
+		return fmt.Errorf("commission: refund-failed hook: malformed refund %+v", r)
+	}
+	return s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, r.OrderID) // serialises with Split and BeforeRefund
+		if err != nil {
+			return err
+		}
+		rec, err := s.repo.Refund(ctx, r.RefundID)
+		if errors.Is(err, ErrRefundNotFound) {
+			return nil // never seen: nothing was clawed back for it
+		}
+		if err != nil || rec.FailedAt != nil {
+			return err
+		}
+		now := s.clock.Now()
+		if rec.SplitID == uuid.Nil {
+			if err := s.repo.MarkRefundFailed(ctx, rec.RefundID, now); err != nil {
+				return err
+			}
+			return s.enqueueSplit(ctx, r.OrderID)
+		}
+		sp, err := s.repo.Split(ctx, r.OrderID, true)
+		if err != nil {
+			return err
+		}
+		if err := s.repo.MarkRefundFailed(ctx, rec.RefundID, now); err != nil {
+			return err
+		}
+		standing, err := s.repo.RefundedOnSplit(ctx, sp.ID)
+		if err != nil {
+			return err
+		}
+		sp.Refunded = min(sp.Total, standing)
+		gives := make([]int64, len(sp.Lines))
+		touched := s.refundAccounts(o, sp)
+		for i, l := range sp.Lines {
+			gives[i] = l.ClawedBack - mulDiv(l.Amount, sp.Refunded, sp.Total)
+			if gives[i] > 0 {
+				touched = append(touched, lineAccounts(sp, l)...)
+			}
+		}
+		bal, err := s.lockBalances(ctx, touched)
+		if err != nil {
+			return err
+		}
+		tx := ledger.Transaction{Kind: KindClawback + ".reversal", Ref: ledger.Ref{Kind: refRefund, ID: r.RefundID},
+			Key: "clawback:" + r.RefundID.String() + ":failed", Memo: "refund failed; order " + r.OrderID.String(), CreatedBy: "system"}
+		var back int64
+		for i, l := range sp.Lines {
+			if gives[i] <= 0 {
+				continue
+			}
+			sp.Lines[i].ClawedBack -= gives[i]
+			back += gives[i]
+			tx.Entries = append(tx.Entries, giveLine(sp, l, gives[i], bal)...)
+		}
+		if back > 0 {
+			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: -back})
+			posted, err := s.ledger.Post(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := s.repo.SetRefundReversalTx(ctx, rec.RefundID, posted.ID); err != nil {
+				return err
+			}
+		}
+		return s.repo.SaveSplit(ctx, sp)
+	})
+}
+
+// refundAccounts are the accounts a refund's own posting (or its reversal) may touch, which
+// a commission posting in the same transaction locks first (see BeforeRefund).
+func (s *Service) refundAccounts(o OrderFacts, sp Split) []ledger.Account {
+	return []ledger.Account{ledger.Customer(o.CustomerID).Account(ledger.StoredValue, ledger.AssetStoredValue),
+		ledger.Customer(o.CustomerID).Account(ledger.Visits, ledger.AssetVisits), ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits),
+		ledger.External().Account(ledger.Clearing, sp.Currency), ledger.HQ().Account(ledger.CardFunds, sp.Currency),
+		ledger.HQ().Account(ledger.OrderFunds, sp.Currency), ledger.HQ().Account(ledger.StoredValueIssued, ledger.AssetStoredValue),
+		ledger.HQ().Account(ledger.Revenue, sp.Currency)}
+}
+
+// lineAccounts are the accounts a clawback of line l, or its reversal, may touch.
+func lineAccounts(sp Split, l Line) []ledger.Account {
+	out := []ledger.Account{pendingAccount(l, sp.Currency), settledAccount(l, sp.Currency)}
+	if l.Party == ledger.OwnerStaff || l.Party == ledger.OwnerFranchisee {
+		out = append(out, receivable(l, sp.Currency))
+	}
+	return out
+}
+
+// giveLine gives back give of what was clawed from one line's owner: to pending before
+// settlement; after it, first to the debt on receivable (balances locked in bal), the rest to
+// the available wallet.
+func giveLine(sp Split, l Line, give int64, bal map[ledger.Account]int64) []ledger.Entry {
+	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
+		acct := pendingAccount(l, sp.Currency)
+		if sp.Status == StatusSettled {
+			acct = settledAccount(l, sp.Currency)
+		}
+		return []ledger.Entry{{Account: acct, Amount: give}}
+	}
+	repay := min(give, max(0, -bal[receivable(l, sp.Currency)]))
+	var out []ledger.Entry
+	if repay > 0 {
+		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: repay})
+	}
+	if give > repay {
+		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: give - repay})
+	}
+	return out
 }
 
 // clawLine takes claw back from one line's owner: from pending before settlement; after it,

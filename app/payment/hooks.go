@@ -60,10 +60,14 @@ type RefundFacts struct {
 	Paid     int64 // what the order was paid in total
 }
 
-// RefundHook runs in the refund's transaction before its ledger posting (commission claws
-// back its proportional share). An error aborts the refund.
+// RefundHook hears of refunds in their transactions (commission claws back its proportional
+// share, and gives it back when the refund fails). An error aborts the transaction.
 type RefundHook interface {
+	// BeforeRefund runs before the refund's ledger posting.
 	BeforeRefund(ctx context.Context, r RefundFacts) error
+	// RefundFailed runs when a refund BeforeRefund saw fails (the processor refused it, or
+	// failed it after it had succeeded), before its posting is reversed. Each refund fails once.
+	RefundFailed(ctx context.Context, r RefundFacts) error
 }
 
 // PaidHook runs in the transaction that records an order as fully paid (commission splits an

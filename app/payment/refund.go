@@ -270,8 +270,8 @@ func (s *Service) applyRefundStatus(ctx context.Context, r *Refund, stripeStatus
 	return nil
 }
 
-// failRefund marks r (locked) failed, gives the amount back to its payment and reverses its
-// posting; r is saved.
+// failRefund marks r (locked) failed, tells the refund hooks (commission gives its clawback
+// back), gives the amount back to its payment and reverses its posting; r is saved.
 func (s *Service) failRefund(ctx context.Context, r *Refund, reason string) error {
 	if r.Status == StatusFailed {
 		return nil
@@ -279,6 +279,18 @@ func (s *Service) failRefund(ctx context.Context, r *Refund, reason string) erro
 	p, err := s.repo.GetPayment(ctx, r.PaymentID, true)
 	if err != nil {
 		return err
+	}
+	ps, err := s.repo.OrderPayments(ctx, p.OrderID, false)
+	if err != nil {
+		return err
+	}
+	s.mu.RLock()
+	hooks := s.refundHks
+	s.mu.RUnlock()
+	for _, h := range hooks { // first: the hooks lock what the reversal below touches
+		if err := h.RefundFailed(ctx, RefundFacts{RefundID: r.ID, OrderID: r.OrderID, Amount: r.Amount, Paid: paidOf(ps)}); err != nil {
+			return err
+		}
 	}
 	now := s.clock.Now()
 	if r.LedgerTxID != uuid.Nil {

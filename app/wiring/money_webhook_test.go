@@ -9,7 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"doorstep/app/booking"
+	"doorstep/app/commission"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/ledger"
 	"doorstep/app/payment"
 )
 
@@ -102,4 +105,57 @@ func TestStoreCancellationRefundsThePayment(t *testing.T) {
 	require.NoError(t, e.db.Owner.Raw(`select count(*) from refunds where tenant_id = ? and payment_id = ?`, f.Tenant.ID, p2.ID).Row().Scan(&refunds))
 	require.Equal(t, 1, refunds)
 	require.Equal(t, refunded, e.paymentRow(t, f, p2.ID).Refunded)
+}
+
+// TestFailedStripeRefundGivesTheClawbackBack: a completed order paid through Stripe is split
+// (PaidHook → commission:split through the worker); a partial refund claws back its share;
+// Stripe then fails the refund (a signed refund.failed event): the refund is failed, its
+// posting reversed, and commission gives back exactly what it clawed back.
+func TestFailedStripeRefundGivesTheClawbackBack(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	cur := f.Tenant.Currency
+	owner := f.Tokens["owner"]
+	e.do(http.MethodPost, "/api/v1/commission/rules", owner, "", map[string]any{"platform_fee_bp": 1000, "royalty_bp": 0, "staff_lines": []any{}}).status(http.StatusCreated)
+	id := probeOrder(e, f, booking.Completed, false)
+	p, err := e.app.Payment.StartPayment(customerContext(f), id)
+	require.NoError(t, err)
+	e.settleIntent(f, p, "payment_intent.succeeded", "card")
+	ctx := dbx.WithTenant(context.Background(), f.Tenant.ID)
+	var sp commission.Split
+	require.Eventually(t, func() bool {
+		sp, err = e.app.Commission.SplitOf(hqContext(f), id)
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "the worker splits the paid, completed order")
+	require.Equal(t, p.Amount, sp.Total)
+	fee := p.Amount / 10
+	platformPending := ledger.Platform().Account(ledger.Pending, cur)
+	pendingBefore := e.balance(t, f, platformPending)
+
+	var r struct{ ID uuid.UUID }
+	e.do(http.MethodPost, "/api/v1/orders/"+id.String()+"/refunds", owner, "", map[string]any{"payment_id": p.ID, "amount": p.Amount / 2, "reason": "partly unhappy"}).
+		status(http.StatusCreated).ok(&r)
+	sp, err = e.app.Commission.SplitOf(hqContext(f), id)
+	require.NoError(t, err)
+	require.Equal(t, p.Amount/2, sp.Refunded)
+	require.Equal(t, pendingBefore-fee*(p.Amount/2)/p.Amount, e.balance(t, f, platformPending))
+
+	ev := refundEvent("evt_"+uuid.NewString(), "refund.failed", f.Tenant.ID, p.ID, "re_"+r.ID.String()[:8], p.Amount/2, "failed",
+		map[string]string{"refund_id": r.ID.String()})
+	e.deliverSigned(t, ev)
+	require.Eventually(t, func() bool { return e.paymentRow(t, f, p.ID).Refunded == 0 }, 30*time.Second, 50*time.Millisecond)
+	sp, err = e.app.Commission.SplitOf(hqContext(f), id)
+	require.NoError(t, err)
+	require.Zero(t, sp.Refunded)
+	for _, l := range sp.Lines {
+		require.Zero(t, l.ClawedBack, "line %d", l.No)
+	}
+	require.Equal(t, pendingBefore, e.balance(t, f, platformPending), "the platform's fee is whole again")
+	e.deliverSigned(t, ev) // a duplicate changes nothing
+	mismatches, err := e.app.Ledger.Check(ctx)
+	require.NoError(t, err)
+	require.Empty(t, mismatches)
+	var kinds []string
+	require.NoError(t, e.db.Owner.Raw(`select kind from ledger_transactions where tenant_id = ? and ref_id = ? order by created_at`, f.Tenant.ID, r.ID).Scan(&kinds).Error)
+	require.Equal(t, []string{"commission.clawback", "refund", "commission.clawback.reversal", "refund.reversal"}, kinds)
 }

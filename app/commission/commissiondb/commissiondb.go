@@ -239,8 +239,52 @@ func (r *Repo) MarkPaid(ctx context.Context, orderID uuid.UUID, at time.Time) er
 // RefundedBeforeSplit implements commission.Repo.
 func (r *Repo) RefundedBeforeSplit(ctx context.Context, orderID uuid.UUID) (int64, error) {
 	var n int64
-	err := r.db.Conn(ctx).Raw(`select coalesce(sum(amount), 0) from commission_refunds where order_id = ? and split_id is null`, orderID).Scan(&n).Error
+	err := r.db.Conn(ctx).Raw(`select coalesce(sum(amount), 0) from commission_refunds where order_id = ? and split_id is null and failed_at is null`, orderID).Scan(&n).Error
 	return n, dbx.Err(err)
+}
+
+// AttachRefunds implements commission.Repo.
+func (r *Repo) AttachRefunds(ctx context.Context, orderID, splitID uuid.UUID) error {
+	return dbx.Err(r.db.Conn(ctx).Exec(`update commission_refunds set split_id = ? where order_id = ? and split_id is null and failed_at is null`,
+		splitID, orderID).Error)
+}
+
+// RefundedOnSplit implements commission.Repo.
+func (r *Repo) RefundedOnSplit(ctx context.Context, splitID uuid.UUID) (int64, error) {
+	var n int64
+	err := r.db.Conn(ctx).Raw(`select coalesce(sum(amount), 0) from commission_refunds where split_id = ? and failed_at is null`, splitID).Scan(&n).Error
+	return n, dbx.Err(err)
+}
+
+// Refund implements commission.Repo.
+func (r *Repo) Refund(ctx context.Context, refundID uuid.UUID) (commission.Refund, error) {
+	var row struct {
+		RefundID, OrderID                 uuid.UUID
+		Amount                            int64
+		SplitID, LedgerTxID, ReversalTxID *uuid.UUID
+		CreatedAt                         time.Time
+		FailedAt                          *time.Time
+	}
+	res := r.db.Conn(ctx).Raw(`select refund_id, order_id, amount, split_id, ledger_tx_id, reversal_tx_id, created_at, failed_at
+		from commission_refunds where refund_id = ? for update`, refundID).Scan(&row)
+	if res.Error != nil {
+		return commission.Refund{}, dbx.Err(res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return commission.Refund{}, commission.ErrRefundNotFound
+	}
+	return commission.Refund{RefundID: row.RefundID, OrderID: row.OrderID, Amount: row.Amount, SplitID: id(row.SplitID),
+		LedgerTxID: id(row.LedgerTxID), CreatedAt: row.CreatedAt, FailedAt: row.FailedAt, ReversalTxID: id(row.ReversalTxID)}, nil
+}
+
+// MarkRefundFailed implements commission.Repo.
+func (r *Repo) MarkRefundFailed(ctx context.Context, refundID uuid.UUID, at time.Time) error {
+	return dbx.Err(r.db.Conn(ctx).Exec(`update commission_refunds set failed_at = ? where refund_id = ? and failed_at is null`, at, refundID).Error)
+}
+
+// SetRefundReversalTx implements commission.Repo.
+func (r *Repo) SetRefundReversalTx(ctx context.Context, refundID, txID uuid.UUID) error {
+	return dbx.Err(r.db.Conn(ctx).Exec(`update commission_refunds set reversal_tx_id = ? where refund_id = ?`, txID, refundID).Error)
 }
 
 // InsertSplit implements commission.Repo.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,14 @@ type invOrder struct {
 	state    string // "open", "paying", "card", "stored_value"
 	done     bool   // completed
 	refunded int64  // reserved or refunded so far
+	refunds  []invRefund
+}
+
+// invRefund is a card refund that Stripe may still fail.
+type invRefund struct {
+	id     uuid.UUID
+	amount int64
+	failed bool
 }
 
 // TestLedgerInvariantsUnderRandomWorkload is the issue's must-show: a seeded random workload
@@ -243,6 +252,13 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 				return nil
 			}
 			id := uuid.Must(uuid.NewV7())
+			defer func() {
+				if o.state == "card" {
+					mu.Lock()
+					o.refunds = append(o.refunds, invRefund{id: id, amount: amount})
+					mu.Unlock()
+				}
+			}()
 			for range 1 + rng.IntN(2) {
 				err := w.db.Tx.InTx(ctx, func(ctx context.Context) error {
 					if err := w.svc.BeforeRefund(ctx, paymentFacts(id, o.id, amount)); err != nil {
@@ -265,6 +281,40 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 			}
 			count("refund")
 			return nil
+		},
+		// Stripe fails a card refund (refused, or failed after it succeeded): the commission
+		// hook gives its clawback back and the refund's posting is reversed, as payment does.
+		func(ctx context.Context, rng *rand.Rand) error {
+			mu.Lock()
+			o := pick(rng, func(o *invOrder) bool {
+				return slices.ContainsFunc(o.refunds, func(r invRefund) bool { return !r.failed })
+			})
+			var r *invRefund
+			if o != nil {
+				for i := range o.refunds {
+					if !o.refunds[i].failed {
+						r = &o.refunds[i]
+					}
+				}
+				r.failed = true
+				o.refunded -= r.amount
+			}
+			mu.Unlock()
+			if o == nil {
+				return nil
+			}
+			count("refund failed")
+			return w.db.Tx.InTx(ctx, func(ctx context.Context) error {
+				if err := w.svc.RefundFailed(ctx, paymentFacts(r.id, o.id, r.amount)); err != nil {
+					return err
+				}
+				orig, err := w.ledger.Post(ctx, refundPosting(r.id, r.amount)) // posted before: returns it
+				if err != nil {
+					return err
+				}
+				_, err = w.ledger.Reverse(ctx, orig.ID, "refund:"+r.id.String()+":failed", "refund failed", "payment")
+				return err
+			})
 		},
 		// A stored-value card bought for P with a bonus B.
 		func(ctx context.Context, rng *rand.Rand) error {
@@ -321,7 +371,7 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 				ledger.Entry{Account: ledger.External().Account(ledger.Clearing, cur), Amount: wd - fee})
 		},
 	}
-	weights := []int{4, 3, 1, 3, 2, 2, 3}
+	weights := []int{4, 3, 1, 3, 1, 2, 2, 3} // per op above, in order
 
 	const workers, perWorker = 8, 45
 	var wg sync.WaitGroup
@@ -333,7 +383,7 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, uint64(i+1)))
 			ctx := w.system()
 			for range perWorker {
-				n := rng.IntN(18)
+				n := rng.IntN(19)
 				op := 0
 				for n >= weights[op] {
 					n -= weights[op]
@@ -363,7 +413,7 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 	_, err = w.svc.SettleDue(w.system())
 	require.NoError(t, err)
 	counts.Range(func(k, v any) bool { t.Logf("%-20s %d", k, v.(*atomic.Int64).Load()); return true })
-	for _, k := range []string{"paid by card", "split", "refund", "top-up", "settled", "withdrawal paid"} {
+	for _, k := range []string{"paid by card", "split", "refund", "refund failed", "top-up", "settled", "withdrawal paid"} {
 		v, ok := counts.Load(k)
 		require.True(t, ok && v.(*atomic.Int64).Load() > 0, "the workload did no %q", k)
 	}
@@ -392,6 +442,28 @@ func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
 		or (s.refunded = s.total and exists (select 1 from commission_split_lines l where l.tenant_id = s.tenant_id and l.split_id = s.id and l.clawed_back <> l.amount)))`,
 		w.tn.ID).Scan(&bad).Error)
 	require.Zero(t, bad)
+	// Every split stands refunded by exactly its refunds that did not fail, and each line has
+	// given back exactly its share of them (failed refunds gave theirs back to the unit).
+	for _, o := range orders {
+		sp, err := w.svc.SplitOf(w.ctx(), o.id)
+		if errors.Is(err, commission.ErrSplitNotFound) {
+			continue
+		}
+		require.NoError(t, err)
+		var standing int64
+		for _, r := range o.refunds {
+			if !r.failed {
+				standing += r.amount
+			}
+		}
+		if o.state == "stored_value" {
+			standing = o.refunded // never fail
+		}
+		require.Equal(t, min(sp.Total, standing), sp.Refunded, "order %s", o.id)
+		for _, l := range sp.Lines {
+			require.Equal(t, l.Amount*sp.Refunded/sp.Total, l.ClawedBack, "order %s line %d", o.id, l.No)
+		}
+	}
 	// Nothing is left pending once every split has settled.
 	for _, s := range staff {
 		require.Zero(t, w.balance(ledger.Staff(s).Account(ledger.Pending, cur)))

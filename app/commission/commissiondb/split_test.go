@@ -295,7 +295,7 @@ func TestClawbackAfterSettlementBecomesDebtWhenWalletIsShort(t *testing.T) {
 	w.checkBooks()
 }
 
-func TestRefundBeforeSplitLowersTheValueSplit(t *testing.T) {
+func TestRefundBeforeSplitIsClawedBackInTheSplit(t *testing.T) {
 	db := dbtest.New(t)
 	w := newWorld(t, db, "cme", startClock())
 	w.publish(commission.NewRules{PlatformFeeBP: 1000})
@@ -307,12 +307,131 @@ func TestRefundBeforeSplitLowersTheValueSplit(t *testing.T) {
 	require.NoError(t, err)
 	sp, err := w.svc.SplitOf(w.ctx(), o)
 	require.NoError(t, err)
-	require.Equal(t, int64(6000), sp.Total)
-	require.Equal(t, []int64{600, 5400}, amounts(sp))
+	require.Equal(t, int64(10000), sp.Total, "the split shares out what the order brought in")
+	require.Equal(t, int64(4000), sp.Refunded)
+	require.Equal(t, []int64{1000, 9000}, amounts(sp))
+	require.Equal(t, []int64{400, 3600}, clawed(sp), "the earlier refund is clawed back in the split itself")
+	require.Equal(t, int64(600), w.balance(ledger.Platform().Account(ledger.Pending, "CNY")))
 	w.refund(o, 6000, 10000)
 	sp, err = w.svc.SplitOf(w.ctx(), o)
 	require.NoError(t, err)
-	require.Equal(t, []int64{600, 5400}, clawed(sp))
+	require.Equal(t, []int64{1000, 9000}, clawed(sp))
+	require.Zero(t, w.balance(ledger.HQ().Account(ledger.OrderFunds, "CNY")))
+	require.Zero(t, w.balance(ledger.Platform().Account(ledger.Pending, "CNY")))
+	w.checkBooks()
+}
+
+// A refund that fails gives back what it clawed back: exactly, whichever of several partial
+// refunds fails, before and after settlement (repaying a debt first).
+func TestFailedRefundGivesTheClawbackBack(t *testing.T) {
+	db := dbtest.New(t)
+	clk := startClock()
+	w := newWorld(t, db, "cmg", clk)
+	w.publish(rulesFor(w))
+	_, err := w.svc.SaveSettings(w.ctx(), commission.Settings{HoldingDays: 1})
+	require.NoError(t, err)
+	staff := w.member(w.frStore, false) // the 10% line
+	o := w.order(w.frStore, "completed", staff, 9999)
+	w.pay(o, 9999)
+	_, err = w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	sp, err := w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, []int64{999, 499, 999, 7502}, amounts(sp))
+	platformPending := ledger.Platform().Account(ledger.Pending, "CNY")
+	staffPending := ledger.Staff(staff).Account(ledger.Pending, "CNY")
+
+	// Two partial refunds: ⌊line × 2500/9999⌋, then ⌊line × 5000/9999⌋ in all.
+	r1 := w.refund(o, 2500, 9999)
+	w.refund(o, 2500, 9999)
+	sp, err = w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, []int64{499, 249, 499, 3751}, clawed(sp))
+
+	// The first fails: the clawback falls to ⌊line × 2500/9999⌋ — what one refund alone takes,
+	// not 499 − 249 (the first refund's own claw), which would leave a unit behind.
+	w.failRefund(r1, o, 2500)
+	sp, err = w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, int64(2500), sp.Refunded)
+	require.Equal(t, []int64{249, 124, 249, 1875}, clawed(sp))
+	require.Equal(t, int64(999-249), w.balance(platformPending))
+	require.Equal(t, int64(999-249), w.balance(staffPending))
+	require.Equal(t, -(2500 - (249 + 124 + 249 + 1875)), int(w.balance(ledger.HQ().Account(ledger.OrderFunds, "CNY"))),
+		"order funds carry only the rounding of what stands refunded (HQ's, as with any partial refund)")
+	w.checkBooks()
+	w.failRefund(r1, o, 2500) // a second failure of the same refund changes nothing
+	sp2, err := w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, clawed(sp), clawed(sp2))
+
+	// Settled; the staff member withdraws everything, then a refund of the rest claws back
+	// into a debt, and fails: the debt is repaid first, and nothing reaches the wallet.
+	clk.Advance(3 * 24 * time.Hour)
+	n, err := w.svc.SettleDue(w.system())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	staffAvail := ledger.Staff(staff).Account(ledger.Available, "CNY")
+	staffDebt := ledger.Staff(staff).Account(ledger.Receivable, "CNY")
+	require.Equal(t, int64(999-249), w.balance(staffAvail))
+	_, err = w.ledger.Post(w.system(), ledger.Transaction{Kind: "payout.request", Ref: ledger.Ref{Kind: "withdrawal", ID: uuid.New()}, Key: "wd-all",
+		Entries: []ledger.Entry{{Account: staffAvail, Amount: -750}, {Account: ledger.Staff(staff).Account(ledger.Withdrawing, "CNY"), Amount: 750}}})
+	require.NoError(t, err)
+	r3 := w.refund(o, 7499, 9999)
+	require.Equal(t, int64(-750), w.balance(staffDebt))
+	frAvail := ledger.Franchisee(w.franchisee).Account(ledger.Available, "CNY")
+	require.Zero(t, w.balance(frAvail))
+	w.failRefund(r3, o, 7499)
+	require.Zero(t, w.balance(staffDebt), "the debt is repaid first")
+	require.Zero(t, w.balance(staffAvail), "the rest of 750 was all debt")
+	require.Equal(t, int64(7502-1875), w.balance(frAvail))
+	require.Equal(t, int64(999-249), w.balance(ledger.Platform().Account(ledger.Revenue, "CNY")))
+	sp, err = w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, []int64{249, 124, 249, 1875}, clawed(sp))
+	w.checkBooks()
+}
+
+// A refund seen before the split that fails no longer lowers it: before the split it is left
+// out; one that had refunded everything lets the order be split after all; one that fails
+// after the split gives its clawback back.
+func TestFailedRefundBeforeTheSplit(t *testing.T) {
+	db := dbtest.New(t)
+	w := newWorld(t, db, "cmh", startClock())
+	w.publish(commission.NewRules{PlatformFeeBP: 1000})
+
+	// Fully refunded before completion: nothing to split, until the refund fails.
+	o := w.order(w.hqStore, "completed", uuid.Nil, 10000)
+	w.pay(o, 10000)
+	r := w.refund(o, 10000, 10000)
+	ok, err := w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	require.False(t, ok)
+	w.failRefund(r, o, 10000)
+	ok, err = w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	require.True(t, ok, "the failed refund no longer stops the split")
+	sp, err := w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), sp.Refunded)
+	require.Equal(t, []int64{1000, 9000}, amounts(sp))
+	require.Equal(t, []int64{0, 0}, clawed(sp))
+
+	// Refunded in part before the split, which then fails after it.
+	o2 := w.order(w.hqStore, "completed", uuid.Nil, 5000)
+	w.pay(o2, 5000)
+	r2 := w.refund(o2, 2000, 5000)
+	_, err = w.svc.Split(w.system(), o2)
+	require.NoError(t, err)
+	sp, err = w.svc.SplitOf(w.ctx(), o2)
+	require.NoError(t, err)
+	require.Equal(t, []int64{200, 1800}, clawed(sp))
+	w.failRefund(r2, o2, 2000)
+	sp, err = w.svc.SplitOf(w.ctx(), o2)
+	require.NoError(t, err)
+	require.Equal(t, int64(0), sp.Refunded)
+	require.Equal(t, []int64{0, 0}, clawed(sp))
+	require.Equal(t, int64(1000+500), w.balance(ledger.Platform().Account(ledger.Pending, "CNY")))
 	require.Zero(t, w.balance(ledger.HQ().Account(ledger.OrderFunds, "CNY")))
 	w.checkBooks()
 }

@@ -2,6 +2,7 @@ package commissiondb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -152,12 +153,36 @@ func (w *world) refundWith(id, orderID uuid.UUID, amount, paid int64) error {
 		if err := w.svc.BeforeRefund(ctx, payment.RefundFacts{RefundID: id, OrderID: orderID, Amount: amount, Paid: paid}); err != nil {
 			return err
 		}
-		_, err := w.ledger.Post(ctx, ledger.Transaction{Kind: "refund", Ref: ledger.Ref{Kind: "refund", ID: id}, Key: "refund:" + id.String(),
-			Entries: []ledger.Entry{
-				{Account: ledger.HQ().Account(ledger.OrderFunds, "CNY"), Amount: -amount},
-				{Account: ledger.External().Account(ledger.Clearing, "CNY"), Amount: amount}}})
+		_, err := w.ledger.Post(ctx, refundPosting(id, amount))
 		return err
 	})
+}
+
+func refundPosting(id uuid.UUID, amount int64) ledger.Transaction {
+	return ledger.Transaction{Kind: "refund", Ref: ledger.Ref{Kind: "refund", ID: id}, Key: "refund:" + id.String(),
+		Entries: []ledger.Entry{
+			{Account: ledger.HQ().Account(ledger.OrderFunds, "CNY"), Amount: -amount},
+			{Account: ledger.External().Account(ledger.Clearing, "CNY"), Amount: amount}}}
+}
+
+// failRefund fails a refund as the payment area does: the hook, then the refund's posting
+// reversed, in one transaction.
+func (w *world) failRefund(id, orderID uuid.UUID, amount int64) {
+	w.t.Helper()
+	require.NoError(w.t, w.db.Tx.InTx(w.system(), func(ctx context.Context) error {
+		if err := w.svc.RefundFailed(ctx, payment.RefundFacts{RefundID: id, OrderID: orderID, Amount: amount}); err != nil {
+			return err
+		}
+		orig, err := w.ledger.Post(ctx, refundPosting(id, amount)) // posted before: returns it
+		if err != nil {
+			return err
+		}
+		_, err = w.ledger.Reverse(ctx, orig.ID, "refund:"+id.String()+":failed", "refund failed", "payment")
+		if errors.Is(err, ledger.ErrAlreadyReversed) {
+			return nil
+		}
+		return err
+	}))
 }
 
 func (w *world) balance(a ledger.Account) int64 {
