@@ -53,7 +53,19 @@ type Catalog interface {
 // their previous job included), or, when staffID is set, that staff member is. Unavailable is
 // a 409 slot_unavailable; a start off the tenant's grid or too soon is a 422.
 type Slots interface {
-	Check(ctx context.Context, packageID uuid.UUID, addOns []pricing.AddOnChoice, at geo.Point, start time.Time, staffID uuid.UUID) error
+	Check(ctx context.Context, c SlotCheck) error
+}
+
+// SlotCheck is a chosen start to confirm, with what the quote already settled: the store that
+// serves the address and prices the visit, the service and the visit's length.
+type SlotCheck struct {
+	PackageID          uuid.UUID
+	AddOns             []pricing.AddOnChoice
+	At                 geo.Point
+	Start              time.Time
+	StaffID            uuid.UUID // optional: only this staff member
+	StoreID, ServiceID uuid.UUID
+	Minutes            int
 }
 
 // Staff is the roster as booking needs it. Card ignores the caller's data scope (a customer
@@ -236,7 +248,8 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("quote_id", "the quoted start has passed"))
 		}
 		if s.slots != nil {
-			if err := s.slots.Check(ctx, q.PackageID, q.Request.AddOns, q.Location, q.Start, n.StaffID); err != nil {
+			if err := s.slots.Check(ctx, SlotCheck{PackageID: q.PackageID, AddOns: q.Request.AddOns, At: q.Location, Start: q.Start, StaffID: n.StaffID,
+				StoreID: q.StoreID, ServiceID: serviceID, Minutes: minutes}); err != nil {
 				return err
 			}
 		}

@@ -2,7 +2,6 @@ package wiring
 
 import (
 	"context"
-	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -16,7 +15,6 @@ import (
 	"doorstep/app/catalog"
 	"doorstep/app/kit/clock"
 	"doorstep/app/kit/dbx"
-	"doorstep/app/kit/geo"
 	"doorstep/app/pricing"
 	"doorstep/app/staff"
 	"doorstep/tenant"
@@ -65,14 +63,15 @@ func (b bookingCatalog) VisitLength(ctx context.Context, packageID, storeID uuid
 // bookingSlots checks a chosen start against availability.
 type bookingSlots struct{ s *slots.Service }
 
-func (b bookingSlots) Check(ctx context.Context, packageID uuid.UUID, addOns []pricing.AddOnChoice, at geo.Point, start time.Time, staffID uuid.UUID) error {
+func (b bookingSlots) Check(ctx context.Context, c booking.SlotCheck) error {
 	var ids []uuid.UUID
-	for _, x := range addOns {
+	for _, x := range c.AddOns {
 		for range max(x.Quantity, 1) {
 			ids = append(ids, x.ID)
 		}
 	}
-	_, err := b.s.FreeStaff(ctx, slots.Visit{PackageID: packageID, AddOnIDs: ids, At: at, Start: start, StaffID: staffID})
+	_, err := b.s.FreeStaff(ctx, slots.Visit{PackageID: c.PackageID, AddOnIDs: ids, At: c.At, Start: c.Start, StaffID: c.StaffID,
+		Known: &slots.Known{StoreID: c.StoreID, ServiceID: c.ServiceID, Minutes: c.Minutes}})
 	return err
 }
 

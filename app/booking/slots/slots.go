@@ -101,6 +101,16 @@ type Visit struct {
 	At        geo.Point
 	Start     time.Time
 	StaffID   uuid.UUID // optional: only this staff member
+	// Known, when set, is what the caller has already resolved for this visit (booking, from
+	// its quote): the serving store, the service and the visit's length. The catalogue and
+	// territory lookups are then skipped — they were 40% of a booking's time.
+	Known *Known
+}
+
+// Known is a visit's store, service and length, resolved by the caller.
+type Known struct {
+	StoreID, ServiceID uuid.UUID
+	Minutes            int
 }
 
 // FreeStaffMember can take the visit; its hold (the assignment interval) starts at HoldStart,
@@ -186,17 +196,21 @@ type resolved struct {
 
 // resolve finds the serving store, the visit's length and settings, then the schedules over
 // [from, to) widened by a day each side (travel and leave reach across the range's edges).
-func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
+func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, known *Known, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
 	var r resolved
 	var from, to time.Time
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		if r.store, err = s.cat.ServingStore(ctx, at); err != nil {
-			return err
-		}
 		var mins int
-		if r.service, mins, err = s.cat.VisitLength(ctx, pkg, r.store, addOns); err != nil {
-			return err
+		if known != nil {
+			r.store, r.service, mins = known.StoreID, known.ServiceID, known.Minutes
+		} else {
+			if r.store, err = s.cat.ServingStore(ctx, at); err != nil {
+				return err
+			}
+			if r.service, mins, err = s.cat.VisitLength(ctx, pkg, r.store, addOns); err != nil {
+				return err
+			}
 		}
 		if mins <= 0 {
 			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("package_id", "the package has no duration"))
@@ -269,7 +283,7 @@ func (s *Service) Availability(ctx context.Context, req Request) (Result, error)
 		v.Check(from.Before(now.Add(MaxAhead)), "from", "at most a year ahead")
 		return from, to, v.Err()
 	}
-	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, window)
+	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, nil, window)
 	if err != nil {
 		return Result{}, err
 	}
@@ -304,7 +318,7 @@ func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	}
 	// The range holding just this start: the grid has it only if it is a slot start.
 	window := func(*time.Location) (time.Time, time.Time, error) { return v.Start, v.Start.Add(time.Nanosecond), nil }
-	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, window)
+	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, v.Known, window)
 	if err != nil {
 		return Free{}, err
 	}

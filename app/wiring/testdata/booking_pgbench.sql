@@ -31,7 +31,8 @@ COMMIT;
 SELECT * FROM "tenants" WHERE id = :tenant LIMIT 1;
 
 -- 3. The booking transaction: idempotency claim, quote, visit length, settings, availability
---    check, order number, order, event, notification facts, outbox, stored response.
+--    check (with the quote's store, service and visit length: no second catalogue load), order
+--    number, order, event, dispatch task, notification facts, outbox, stored response.
 BEGIN;
 select set_config('app.tenant_id', :tenant, true);
 insert into idempotency_keys (tenant_id, subject, key, request_hash) values (:tenant, :subject, 'pgb-' || :run::text || '-' || :q::text, 'd815d7d6b7d02c991ac1d045b74d90abee7657ba56a3c0f512bc90d4e05c9902')
@@ -53,22 +54,6 @@ select * from (select p.*,
 select * from catalog_add_ons where service_id in (:service) order by position, price, id;
 select slot_minutes, travel_kmh, buffer_minutes, payment_mode, free_cancel_hours, cancel_fee_bp,
 		auto_accept_hours, accept_timeout_minutes, auto_review_days, rework_days, updated_at from booking_settings;
-select id from stores
-		where status = 'active' and territory is not null
-		  and st_covers(territory, st_setsrid(st_makepoint(:lng, :lat), 4326))
-		order by st_distance(location, st_setsrid(st_makepoint(:lng, :lat), 4326)::geography) nulls last, code, id
-		limit 1;
-select * from catalog_packages where id = :package;
-select * from catalog_services where id = :service;
-select service_id, certificate_type from catalog_service_certificates
-		where service_id in (:service) order by certificate_type;
-select * from (select p.*,
-	case when p.locked or sp.price is null then p.list_price else sp.price end as price,
-	(not p.locked and sp.price is not null) as overridden,
-	(p.active and (p.locked or coalesce(sp.available, true))) as on_sale
-	from catalog_packages p
-	left join catalog_store_prices sp on sp.tenant_id = p.tenant_id and sp.package_id = p.id and sp.store_id = :store where p.service_id in (:service)) x where on_sale order by position, price, id;
-select * from catalog_add_ons where service_id in (:service) order by position, price, id;
 select b.slot_minutes, b.travel_kmh, b.buffer_minutes, (select time_zone from stores where id = :store) as time_zone
 from (select 1) one left join booking_settings b on true;
 with recursive svc as materialized (
@@ -136,6 +121,8 @@ insert into orders (tenant_id, id, number, customer_id, store_id, service_id, pa
 		values (:tenant, (:run::text || '2' || lpad(:q::text, 23, '0'))::uuid, :prefix || lpad(:last::text, 4, '0'), :customer, :store, :service, :package, (:run::text || '1' || lpad(:q::text, 23, '0'))::uuid, 'confirmed', to_timestamp(:t0), to_timestamp(:t1), st_setsrid(st_makepoint(:lng, :lat), 4326)::geography, '徐汇区 漕溪北路 1 号 1201', NULL, 13000, 'CNY', :subject, now(), now(), '李女士', '+8613800000001', '{"area_sqm": 89, "layout": "2室1厅"}'::jsonb, '{"pets": "一只猫", "allergies": "柑橘", "avoid_products": "含氯漂白剂"}'::jsonb, '', NULL, 13000, NULL);
 insert into order_events (tenant_id, id, order_id, action, from_status, to_status, actor, reason, location, data, at)
 		values (:tenant, (:run::text || '3' || lpad(:q::text, 23, '0'))::uuid, (:run::text || '2' || lpad(:q::text, 23, '0'))::uuid, 'create', NULL, 'confirmed', :subject, '', case when NULL::float8 is null then null else st_setsrid(st_makepoint(NULL::float8, NULL::float8), 4326)::geography end, '{"payment_mode": "pay_after", "total": 13000}'::jsonb, now());
+insert into outbox (tenant_id, id, task_type, payload, queue, process_at, max_retry, created_at)
+		values (:tenant, (:run::text || '6' || lpad(:q::text, 23, '0'))::uuid, 'dispatch:' || 'order_waiting', '{"tenant_id": "01a208e7-bb86-7e25-a36e-9f100ac06728", "order_id": "01a208e7-c909-7c73-ad07-1c813c49cb12", "cause": "created", "staff_id": "00000000-0000-0000-0000-000000000000"}', 'default', NULL, 10, now());
 select * from catalog_services where id = :service;
 select service_id, certificate_type from catalog_service_certificates
 		where service_id in (:service) order by certificate_type;
