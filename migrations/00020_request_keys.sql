@@ -17,10 +17,10 @@ alter table withdrawals add constraint withdrawals_request_key unique (tenant_id
 -- Partial transfer reversals: the cumulative amount_reversed already returned to the wallet
 -- (payout.reversed); a later event posts only what it adds.
 alter table withdrawals add column reversed bigint not null default 0 check (reversed >= 0);
-alter table withdrawals add constraint withdrawals_reversed_check check (reversed <= amount - fee);
+alter table withdrawals add constraint withdrawals_reversed_within_net check (reversed <= amount - fee);
 
 -- +goose Down
-alter table withdrawals drop constraint withdrawals_reversed_check;
+alter table withdrawals drop constraint withdrawals_reversed_within_net;
 alter table withdrawals drop column reversed;
 alter table withdrawals drop constraint withdrawals_request_key;
 alter table withdrawals drop column request_key;
