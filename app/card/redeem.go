@@ -3,6 +3,7 @@ package card
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -172,7 +173,8 @@ func (s *Service) adjust(ctx context.Context, cardID uuid.UUID, delta int64, rea
 				return nil
 			}
 		}
-		now := s.Clock.Now()
+		// Microseconds, as stored: a replay reads the row back and answers the same.
+		now := s.Clock.Now().Truncate(time.Microsecond)
 		if c.Status != Active || !now.Before(c.ExpiresAt) {
 			return ErrCardExpired
 		}

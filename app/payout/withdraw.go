@@ -189,8 +189,9 @@ func (s *Service) request(ctx context.Context, owner Owner, amount int64, reques
 		if err := s.step(ctx, &w, Requested, "", subject(ctx), t); err != nil {
 			return err
 		}
-		out = w
-		return nil
+		// Answer with the row as stored, as a replay does (timestamps in microseconds).
+		out, err = s.repo.Withdrawal(ctx, w.ID, false)
+		return err
 	})
 	return out, err
 }

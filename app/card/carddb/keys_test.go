@@ -152,7 +152,9 @@ func TestAdjustRequestKey(t *testing.T) {
 	p := w.product(card.NewProduct{Kind: card.StoredValue, NameZh: "充100", NameEn: "Pay 100", Price: 10000, ValidityDays: 30})
 	c, other := w.buy(0, p), w.buy(1, p)
 	hq := w.hq()
-	sv := func(i int) int64 { return w.balance(ledger.Customer(w.customers[i]), ledger.StoredValue, ledger.AssetStoredValue) }
+	sv := func(i int) int64 {
+		return w.balance(ledger.Customer(w.customers[i]), ledger.StoredValue, ledger.AssetStoredValue)
+	}
 	count := func(sql string, args ...any) int64 {
 		var n int64
 		require.NoError(t, db.Owner.Raw(sql, args...).Scan(&n).Error)
