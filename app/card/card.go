@@ -44,6 +44,7 @@ var (
 	ErrCustomersOnly     = errs.New(errs.Forbidden, "customers_only", "only customers buy cards")
 	ErrProcessorDown     = errs.New(errs.Unavailable, "payment_processor_unavailable", "the payment processor did not answer; retry shortly")
 	ErrProcessorDeclined = errs.New(errs.Conflict, "payment_processor_declined", "the payment processor declined the payment")
+	ErrKeyReused         = errs.New(errs.Invalid, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
 )
 
 // Kind is what a card holds.
@@ -97,7 +98,9 @@ type Purchase struct {
 	Currency                  string
 	Status                    PurchaseStatus
 	Key                       string // Stripe idempotency key, saved before the call
+	RequestKey                string // the client's Idempotency-Key (unique per customer); empty: none
 	IntentID                  string
+	ClientSecret              string // the PaymentIntent's, kept so a replayed purchase needs no Stripe call
 	CardID, LedgerTxID        uuid.UUID
 	LastEventID               string
 	CreatedAt, UpdatedAt      time.Time
@@ -157,6 +160,7 @@ type Adjustment struct {
 	ID, CardID uuid.UUID
 	Delta      int64
 	Reason     string
+	RequestKey string // the client's Idempotency-Key (unique per requester, CreatedBy); empty: none
 	LedgerTxID uuid.UUID
 	CreatedBy  string
 	CreatedAt  time.Time
@@ -197,6 +201,8 @@ type Repo interface {
 	InsertPurchase(ctx context.Context, p Purchase) error
 	Purchase(ctx context.Context, id uuid.UUID, lock bool) (Purchase, error) // ErrPurchaseNotFound
 	SavePurchase(ctx context.Context, p Purchase) error
+	// PurchaseByRequestKey finds the customer's purchase made under an Idempotency-Key.
+	PurchaseByRequestKey(ctx context.Context, customerID uuid.UUID, key string) (Purchase, bool, error)
 
 	InsertCard(ctx context.Context, c Card) error
 	Card(ctx context.Context, id uuid.UUID, lock bool) (Card, error) // ErrCardNotFound
@@ -212,7 +218,11 @@ type Repo interface {
 	InsertRedemption(ctx context.Context, r Redemption) error
 	SetRedemptionTx(ctx context.Context, id, txID uuid.UUID) error
 	Redemptions(ctx context.Context, cardID uuid.UUID) ([]Redemption, error)
+	// InsertAdjustment adds a; a second adjustment under the requester's Idempotency-Key
+	// violates card_adjustments_request_key.
 	InsertAdjustment(ctx context.Context, a Adjustment) error
+	// AdjustmentByRequestKey finds the adjustment a requester made under an Idempotency-Key.
+	AdjustmentByRequestKey(ctx context.Context, createdBy, key string) (Adjustment, bool, error)
 	Adjustments(ctx context.Context, cardID uuid.UUID) ([]Adjustment, error)
 	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/kit/dbx"
+	"doorstep/app/kit/errs"
 	"doorstep/app/ledger"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
@@ -25,15 +26,49 @@ type Started struct {
 // Stripe idempotency key is committed first, then the PaymentIntent is created through
 // gateway.Do (retried with the same key), then its ID is recorded. The card is issued by the
 // payment_intent.succeeded webhook (HandleIntent).
-func (s *Service) Purchase(ctx context.Context, productID uuid.UUID) (Started, error) {
+//
+// requestKey is the client's Idempotency-Key (optional, unique per customer): a retry returns
+// the first purchase and its client secret without a second row or Stripe call (unless the
+// first call's outcome is still unknown, which is repaired with the same Stripe key); the key
+// with another product is idempotency_key_reused. Concurrent retries make one row: the unique
+// constraint decides and the loser answers with the winner's purchase.
+func (s *Service) Purchase(ctx context.Context, productID uuid.UUID, requestKey string) (Started, error) {
 	cust, ok := customerOf(ctx)
 	if !ok {
 		return Started{}, ErrCustomersOnly
 	}
+	if err := checkRequestKey(requestKey); err != nil {
+		return Started{}, err
+	}
+	for attempt := 0; ; attempt++ {
+		st, err := s.purchase(ctx, cust, productID, requestKey)
+		if requestKey != "" && attempt == 0 && dbx.IsConstraint(err, "card_purchases_request_key") {
+			continue // a concurrent request with this key committed first: replay it
+		}
+		return st, err
+	}
+}
+
+func (s *Service) purchase(ctx context.Context, cust, productID uuid.UUID, requestKey string) (Started, error) {
 	var pu Purchase
 	var pr Product
+	replay := false
 	err := s.DB.InTx(ctx, func(ctx context.Context) error {
 		var err error
+		if requestKey != "" {
+			prev, found, err := s.Repo.PurchaseByRequestKey(ctx, cust, requestKey)
+			if err != nil {
+				return err
+			}
+			if found {
+				if prev.ProductID != productID {
+					return ErrKeyReused
+				}
+				pu, replay = prev, true
+				pr, err = s.Repo.Product(ctx, prev.ProductID, false)
+				return err
+			}
+		}
 		if pr, err = s.Repo.Product(ctx, productID, false); err != nil {
 			return err
 		}
@@ -43,13 +78,31 @@ func (s *Service) Purchase(ctx context.Context, productID uuid.UUID) (Started, e
 		now := s.Clock.Now()
 		id := uuid.Must(uuid.NewV7())
 		pu = Purchase{ID: id, CustomerID: cust, ProductID: pr.ID, Amount: pr.Price, Currency: pr.Currency, Status: PurchasePending,
-			Key: "card_purchase:" + id.String(), CreatedAt: now, UpdatedAt: now}
+			Key: "card_purchase:" + id.String(), RequestKey: requestKey, CreatedAt: now, UpdatedAt: now}
 		return s.Repo.InsertPurchase(ctx, pu)
 	})
 	if err != nil {
 		return Started{}, err
 	}
-	return s.createIntent(ctx, pu, pr.NameEn)
+	if !replay {
+		return s.createIntent(ctx, pu, pr.NameEn)
+	}
+	switch {
+	case pu.IntentID == "" && pu.Status == PurchaseFailed:
+		return Started{}, ErrProcessorDeclined // what the first request was told
+	case pu.IntentID == "" || (pu.ClientSecret == "" && pu.Status == PurchasePending):
+		// The first call's outcome is unknown (or the row predates kept secrets): ask again
+		// with the saved Stripe key, which returns the same PaymentIntent.
+		return s.createIntent(ctx, pu, pr.NameEn)
+	}
+	return Started{Purchase: pu, ClientSecret: pu.ClientSecret}, nil
+}
+
+// checkRequestKey validates a client's Idempotency-Key.
+func checkRequestKey(key string) error {
+	var v errs.Validation
+	v.Check(len(key) <= 200, "Idempotency-Key", "at most 200 characters")
+	return v.Err()
 }
 
 // createIntent calls Stripe with the purchase's saved key and records the intent's ID.
@@ -94,8 +147,8 @@ func (s *Service) createIntent(ctx context.Context, pu Purchase, description str
 		if err != nil {
 			return err
 		}
-		if p.IntentID == "" {
-			p.IntentID, p.UpdatedAt = in.ID, s.Clock.Now()
+		if p.IntentID == "" || (p.IntentID == in.ID && p.ClientSecret == "") {
+			p.IntentID, p.ClientSecret, p.UpdatedAt = in.ID, in.ClientSecret, s.Clock.Now()
 			if err := s.Repo.SavePurchase(ctx, p); err != nil {
 				return err
 			}

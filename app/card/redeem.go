@@ -3,10 +3,12 @@ package card
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/google/uuid"
 
 	"doorstep/app/auth"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/ledger"
 )
@@ -127,24 +129,52 @@ func perVisit(price int64, visits int) int64 {
 // Adjust changes a card's balance by delta (stored value in minor units, or visits) with a
 // reason, as HQ (cards:write): posted as card.adjust (Customer ± delta against HQ's issued
 // account) in the same transaction as the adjustment row, audited, never below zero.
-func (s *Service) Adjust(ctx context.Context, cardID uuid.UUID, delta int64, reason string) (Adjustment, error) {
+//
+// requestKey is the client's Idempotency-Key (optional, unique per requester): a retry returns
+// the first adjustment and posts nothing; the key with another card, delta or reason is
+// idempotency_key_reused. Retries on one card wait for its row lock and find the first; a
+// concurrent use of the key on another card loses on the unique constraint and is told so.
+func (s *Service) Adjust(ctx context.Context, cardID uuid.UUID, delta int64, reason, requestKey string) (Adjustment, error) {
 	reason = trim(reason)
 	var v errs.Validation
 	v.Check(delta != 0 && delta >= -1_000_000_000 && delta <= 1_000_000_000, "delta", "a non-zero amount within ±1,000,000,000")
 	v.Check(len([]rune(reason)) >= 1 && len([]rune(reason)) <= 500, "reason", "1 to 500 characters")
+	v.Check(len(requestKey) <= 200, "Idempotency-Key", "at most 200 characters")
 	if err := v.Err(); err != nil {
 		return Adjustment{}, err
 	}
 	if p, ok := auth.FromContext(ctx); ok && p != nil && p.Kind == auth.User && p.Scope != auth.ScopeTenant {
 		return Adjustment{}, errs.New(errs.Forbidden, "scope_denied", "adjusting cards is for head office")
 	}
+	out, err := s.adjust(ctx, cardID, delta, reason, requestKey)
+	if requestKey != "" && dbx.IsConstraint(err, "card_adjustments_request_key") {
+		out, err = s.adjust(ctx, cardID, delta, reason, requestKey) // the concurrent winner's answer
+	}
+	return out, err
+}
+
+func (s *Service) adjust(ctx context.Context, cardID uuid.UUID, delta int64, reason, requestKey string) (Adjustment, error) {
 	var out Adjustment
 	err := s.DB.InTx(ctx, func(ctx context.Context) error {
 		c, err := s.Repo.Card(ctx, cardID, true)
 		if err != nil {
 			return err
 		}
-		now := s.Clock.Now()
+		if requestKey != "" {
+			prev, found, err := s.Repo.AdjustmentByRequestKey(ctx, subject(ctx), requestKey)
+			if err != nil {
+				return err
+			}
+			if found {
+				if prev.CardID != c.ID || prev.Delta != delta || prev.Reason != reason {
+					return ErrKeyReused
+				}
+				out = prev
+				return nil
+			}
+		}
+		// Microseconds, as stored: a replay reads the row back and answers the same.
+		now := s.Clock.Now().Truncate(time.Microsecond)
 		if c.Status != Active || !now.Before(c.ExpiresAt) {
 			return ErrCardExpired
 		}
@@ -171,7 +201,7 @@ func (s *Service) Adjust(ctx context.Context, cardID uuid.UUID, delta int64, rea
 		default:
 			return ErrNotAdjustable
 		}
-		a := Adjustment{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, Delta: delta, Reason: reason, CreatedBy: subject(ctx), CreatedAt: now}
+		a := Adjustment{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, Delta: delta, Reason: reason, RequestKey: requestKey, CreatedBy: subject(ctx), CreatedAt: now}
 		tx, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.adjust", Ref: ledger.Ref{Kind: "card", ID: c.ID},
 			Key: "card_adjust:" + a.ID.String(), Memo: reason, CreatedBy: a.CreatedBy,
 			Entries: []ledger.Entry{{Account: mine, Amount: delta}, {Account: issued, Amount: -delta}}})

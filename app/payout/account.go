@@ -12,6 +12,7 @@ import (
 
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
+	"doorstep/app/ledger"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 )
@@ -214,17 +215,23 @@ func (s *Service) accountUpdated(ctx context.Context, ev gateway.Event) error {
 	})
 }
 
+// transferFailed handles transfer.failed and transfer.reversed. A full reversal (or a failure)
+// fails the withdrawal and returns the money; a partial one (amount_reversed < amount) returns
+// the reversed part to the wallet and the withdrawal stays paid (partlyReversed).
 func (s *Service) transferFailed(ctx context.Context, ev gateway.Event) error {
 	var obj struct {
-		ID       string            `json:"id"`
-		Reversed bool              `json:"reversed"`
-		Metadata map[string]string `json:"metadata"`
+		ID             string            `json:"id"`
+		Amount         int64             `json:"amount"`
+		AmountReversed int64             `json:"amount_reversed"`
+		Reversed       bool              `json:"reversed"`
+		Metadata       map[string]string `json:"metadata"`
 	}
 	if err := json.Unmarshal(ev.Object, &obj); err != nil {
 		return fmt.Errorf("payout: %s %s: malformed object: %v", ev.Type, ev.ID, err)
 	}
-	if ev.Type == "transfer.reversed" && !obj.Reversed {
-		return nil // a partial reversal: the rest was paid; not a failed withdrawal
+	full := ev.Type == "transfer.failed" || obj.Reversed || (obj.Amount > 0 && obj.AmountReversed >= obj.Amount)
+	if !full && obj.AmountReversed <= 0 {
+		return nil // nothing reversed
 	}
 	id, err := uuid.Parse(obj.Metadata[MetaWithdrawal])
 	if err != nil {
@@ -245,9 +252,45 @@ func (s *Service) transferFailed(ctx context.Context, ev gateway.Event) error {
 		if w.TransferID != "" && obj.ID != "" && w.TransferID != obj.ID {
 			return nil // another transfer than the one that paid it
 		}
+		if !full {
+			return s.partlyReversed(ctx, &w, obj.ID, obj.AmountReversed)
+		}
 		if w.Status != Approved && w.Status != Paid {
 			return nil
 		}
 		return s.fail(ctx, &w, Failed, reason, "stripe")
 	})
+}
+
+// partlyReversed returns a partial transfer reversal to the wallet (w locked): Stripe's
+// amount_reversed is cumulative, so only what it adds to w.Reversed is posted as
+// payout.reversed (External/clearing −d, Owner/available +d) under a key naming the cumulative
+// amount; duplicates and older events add nothing, and a withdrawal that failed meanwhile (a
+// full reversal first) has had all of its money back already. An approved withdrawal whose
+// transfer's success was not recorded yet is recorded as paid first.
+func (s *Service) partlyReversed(ctx context.Context, w *Withdrawal, transferID string, amountReversed int64) error {
+	switch {
+	case w.Status == Approved && transferID != "":
+		if err := s.paid(ctx, w, transferID); err != nil {
+			return err
+		}
+	case w.Status != Paid:
+		return nil
+	}
+	cum := min(amountReversed, w.Net())
+	if cum <= w.Reversed {
+		return nil
+	}
+	d := cum - w.Reversed
+	_, err := s.ledger.Post(ctx, ledger.Transaction{Kind: "payout.reversed", Ref: ref(w.ID),
+		Key: fmt.Sprintf("payout:%s:reversed:%d", w.ID, cum), Memo: "transfer partly reversed", CreatedBy: "stripe",
+		Entries: []ledger.Entry{
+			{Account: ledger.External().Account(ledger.Clearing, w.Currency), Amount: -d},
+			{Account: w.Owner.Ledger().Account(ledger.Available, w.Currency), Amount: d},
+		}})
+	if err != nil {
+		return err
+	}
+	w.Reversed, w.UpdatedAt = cum, s.clock.Now()
+	return s.repo.SaveWithdrawal(ctx, *w)
 }

@@ -4,7 +4,8 @@
 // the tenant's withdrawal rules (minimum, fee, daily limit), withdrawal requests, finance's
 // approval or rejection, and the transfer to the connected account, whose definitive failure
 // returns the money. Every step is a status history row the requester sees and an inbox
-// message. Postings follow docs/money.md: payout.request, payout.paid, payout.failed.
+// message. Postings follow docs/money.md: payout.request, payout.paid, payout.reversed (a partial
+// reversal of the transfer), payout.failed.
 package payout
 
 import (
@@ -32,6 +33,7 @@ var (
 	ErrTenantScopeOnly    = errs.New(errs.Forbidden, "out_of_scope", "withdrawals are decided for the whole tenant")
 	ErrProcessor          = errs.New(errs.Unavailable, "payment_processor_unavailable", "the payment processor did not answer; try again")
 	ErrAccountNotFound    = errs.New(errs.NotFound, "payout_account_not_found", "no payout account")
+	ErrKeyReused          = errs.New(errs.Invalid, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
 )
 
 // OwnerKind is whose wallet it is.
@@ -124,12 +126,14 @@ type Withdrawal struct {
 	Status       Status
 	Day          string // YYYY-MM-DD in the tenant's time zone, for the daily limit
 	RequestedBy  uuid.UUID
+	RequestKey   string // the requester's Idempotency-Key (unique per requester); empty: none
 	RequestTxID  uuid.UUID
 	PaidTxID     uuid.UUID
 	ReversalTxID uuid.UUID
 	FailedTxID   uuid.UUID
 	TransferKey  string
 	TransferID   string
+	Reversed     int64 // of the net, returned to available by partial transfer reversals (payout.reversed)
 	Reason       string
 	DecidedBy    string
 	DecidedAt    *time.Time
@@ -180,9 +184,14 @@ type Repo interface {
 	InsertAccount(ctx context.Context, a Account) error
 	// SaveAccount writes the Stripe facts of a (stripe_account_id only when it was unset).
 	SaveAccount(ctx context.Context, a Account) error
+	// InsertWithdrawal adds w; a second withdrawal under the requester's Idempotency-Key
+	// violates withdrawals_request_key.
 	InsertWithdrawal(ctx context.Context, w Withdrawal) error
+	// WithdrawalByRequestKey finds the withdrawal a user requested under an Idempotency-Key.
+	WithdrawalByRequestKey(ctx context.Context, requestedBy uuid.UUID, key string) (Withdrawal, bool, error)
 	// Withdrawal returns one withdrawal with its history, locking the row when lock is set.
 	Withdrawal(ctx context.Context, id uuid.UUID, lock bool) (Withdrawal, error)
+	// SaveWithdrawal writes w's state, decision, transfer and reversed amount.
 	SaveWithdrawal(ctx context.Context, w Withdrawal) error
 	AddEvent(ctx context.Context, withdrawalID uuid.UUID, e Event) error
 	List(ctx context.Context, f Filter, p page.Request) (page.Result[Withdrawal], error)

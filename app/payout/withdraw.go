@@ -82,14 +82,51 @@ func fmtMoney(minor int64, cur string) string {
 // (available −W, withdrawing +(W−F), HQ fees +F) and the request row commit together. The
 // owner's account row is locked first, so concurrent requests of one owner are decided one at
 // a time against the daily limit; the ledger refuses an overdraft (409 insufficient_balance).
-func (s *Service) Request(ctx context.Context, amount int64) (Withdrawal, error) {
+//
+// requestKey is the client's Idempotency-Key (optional, unique per requesting user): a retry
+// returns the first withdrawal (whatever its state now) and posts nothing; the key with another
+// amount is idempotency_key_reused. It is looked up again under the owner's lock, so a retry
+// racing the first request waits for it and replays it instead of being refused by the limit
+// or balance the first one used; the unique constraint is the last word.
+func (s *Service) Request(ctx context.Context, amount int64, requestKey string) (Withdrawal, error) {
 	owner, err := s.mine(ctx)
 	if err != nil {
 		return Withdrawal{}, err
 	}
+	var v errs.Validation
+	v.Check(len(requestKey) <= 200, "Idempotency-Key", "at most 200 characters")
+	if err := v.Err(); err != nil {
+		return Withdrawal{}, err
+	}
+	out, err := s.request(ctx, owner, amount, requestKey)
+	if requestKey != "" && dbx.IsConstraint(err, "withdrawals_request_key") {
+		out, err = s.request(ctx, owner, amount, requestKey) // the concurrent winner's answer
+	}
+	return out, err
+}
+
+func (s *Service) request(ctx context.Context, owner Owner, amount int64, requestKey string) (Withdrawal, error) {
 	p, _ := auth.FromContext(ctx)
 	var out Withdrawal
-	err = s.db.InTx(ctx, func(ctx context.Context) error {
+	// replayed finds the withdrawal made under requestKey, into out.
+	replayed := func(ctx context.Context) (bool, error) {
+		if requestKey == "" {
+			return false, nil
+		}
+		prev, found, err := s.repo.WithdrawalByRequestKey(ctx, p.SubjectID, requestKey)
+		if err != nil || !found {
+			return false, err
+		}
+		if prev.Amount != amount || prev.Owner != owner {
+			return true, ErrKeyReused
+		}
+		out = prev
+		return true, nil
+	}
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		if done, err := replayed(ctx); done || err != nil {
+			return err
+		}
 		t, err := s.repo.Tenant(ctx)
 		if err != nil {
 			return err
@@ -117,6 +154,9 @@ func (s *Service) Request(ctx context.Context, amount int64) (Withdrawal, error)
 		if acc.State != AccountEnabled || acc.StripeID == "" {
 			return ErrAccountNotReady
 		}
+		if done, err := replayed(ctx); done || err != nil {
+			return err // a concurrent first request committed while this one waited for the lock
+		}
 		now := s.clock.Now()
 		day := now.In(location(t.TimeZone)).Format(time.DateOnly)
 		used, err := s.repo.DayTotal(ctx, owner, day)
@@ -128,7 +168,7 @@ func (s *Service) Request(ctx context.Context, amount int64) (Withdrawal, error)
 				errs.Field("amount", "at most "+fmtMoney(max(set.DailyLimit-used, 0), t.Currency)+" more today"))
 		}
 		w := Withdrawal{ID: uuid.Must(uuid.NewV7()), Owner: owner, AccountID: acc.ID, StripeID: acc.StripeID, Amount: amount, Fee: fee,
-			Currency: t.Currency, Status: Requested, Day: day, RequestedBy: p.SubjectID, CreatedAt: now, UpdatedAt: now}
+			Currency: t.Currency, Status: Requested, Day: day, RequestedBy: p.SubjectID, RequestKey: requestKey, CreatedAt: now, UpdatedAt: now}
 		o := owner.Ledger()
 		entries := []ledger.Entry{
 			{Account: o.Account(ledger.Available, w.Currency), Amount: -w.Amount},
@@ -149,8 +189,9 @@ func (s *Service) Request(ctx context.Context, amount int64) (Withdrawal, error)
 		if err := s.step(ctx, &w, Requested, "", subject(ctx), t); err != nil {
 			return err
 		}
-		out = w
-		return nil
+		// Answer with the row as stored, as a replay does (timestamps in microseconds).
+		out, err = s.repo.Withdrawal(ctx, w.ID, false)
+		return err
 	})
 	return out, err
 }
@@ -263,7 +304,9 @@ func (s *Service) pending(ctx context.Context, id uuid.UUID) (Withdrawal, Tenant
 
 // fail ends a withdrawal as rejected or failed and returns the money with payout.failed
 // (withdrawing −(W−F), available +W, HQ fees −F). A paid withdrawal (its transfer reversed
-// later) first reverses its payout.paid, so the chart's shapes hold. w must be locked.
+// later) first reverses its payout.paid, so the chart's shapes hold; what partial reversals
+// returned already (R) is not returned twice: available +(W−R), External/clearing +R. w must
+// be locked.
 func (s *Service) fail(ctx context.Context, w *Withdrawal, st Status, reason, actor string) error {
 	t, err := s.repo.Tenant(ctx)
 	if err != nil {
@@ -279,10 +322,14 @@ func (s *Service) fail(ctx context.Context, w *Withdrawal, st Status, reason, ac
 	o := w.Owner.Ledger()
 	entries := []ledger.Entry{
 		{Account: o.Account(ledger.Withdrawing, w.Currency), Amount: -w.Net()},
-		{Account: o.Account(ledger.Available, w.Currency), Amount: w.Amount},
+		{Account: o.Account(ledger.Available, w.Currency), Amount: w.Amount - w.Reversed},
 	}
 	if w.Fee > 0 {
 		entries = append(entries, ledger.Entry{Account: ledger.HQ().Account(ledger.Fees, w.Currency), Amount: -w.Fee})
+	}
+	if w.Reversed > 0 {
+		// Partial reversals (payout.reversed) returned this much already, out of clearing.
+		entries = append(entries, ledger.Entry{Account: ledger.External().Account(ledger.Clearing, w.Currency), Amount: w.Reversed})
 	}
 	tx, err := s.ledger.Post(ctx, ledger.Transaction{Kind: "payout.failed", Ref: ref(w.ID), Key: "payout:" + w.ID.String() + ":failed",
 		Memo: reason, CreatedBy: actor, Entries: entries})
@@ -350,24 +397,29 @@ func (s *Service) markPaid(ctx context.Context, id uuid.UUID, transferID string)
 		if err != nil || w.Status != Approved {
 			return err
 		}
-		t, err := s.repo.Tenant(ctx)
-		if err != nil {
-			return err
-		}
-		tx, err := s.ledger.Post(ctx, ledger.Transaction{Kind: "payout.paid", Ref: ref(w.ID), Key: "payout:" + w.ID.String() + ":paid",
-			Memo: "transfer " + transferID, CreatedBy: "stripe", Entries: []ledger.Entry{
-				{Account: w.Owner.Ledger().Account(ledger.Withdrawing, w.Currency), Amount: -w.Net()},
-				{Account: ledger.External().Account(ledger.Clearing, w.Currency), Amount: w.Net()},
-			}})
-		if err != nil {
-			return err
-		}
-		w.Status, w.PaidTxID, w.TransferID, w.UpdatedAt = Paid, tx.ID, transferID, s.clock.Now()
-		if err := s.repo.SaveWithdrawal(ctx, w); err != nil {
-			return err
-		}
-		return s.step(ctx, &w, Paid, "", "stripe", t)
+		return s.paid(ctx, &w, transferID)
 	})
+}
+
+// paid records an approved withdrawal's transfer (w locked): payout.paid, status and history.
+func (s *Service) paid(ctx context.Context, w *Withdrawal, transferID string) error {
+	t, err := s.repo.Tenant(ctx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.ledger.Post(ctx, ledger.Transaction{Kind: "payout.paid", Ref: ref(w.ID), Key: "payout:" + w.ID.String() + ":paid",
+		Memo: "transfer " + transferID, CreatedBy: "stripe", Entries: []ledger.Entry{
+			{Account: w.Owner.Ledger().Account(ledger.Withdrawing, w.Currency), Amount: -w.Net()},
+			{Account: ledger.External().Account(ledger.Clearing, w.Currency), Amount: w.Net()},
+		}})
+	if err != nil {
+		return err
+	}
+	w.Status, w.PaidTxID, w.TransferID, w.UpdatedAt = Paid, tx.ID, transferID, s.clock.Now()
+	if err := s.repo.SaveWithdrawal(ctx, *w); err != nil {
+		return err
+	}
+	return s.step(ctx, w, Paid, "", "stripe", t)
 }
 
 // MyWithdrawals lists the caller's own withdrawals, newest first.

@@ -48,7 +48,7 @@ func visitProduct() card.NewProduct {
 // buyCard buys product as f's customer through Stripe (stripe-mock) and settles the purchase
 // the way the payment area's webhook dispatch does, by calling the card's IntentHandler.
 func buyCard(e *env, f *fixture, productID uuid.UUID) card.Purchase {
-	st, err := e.app.Card.Purchase(customerContext(f), productID)
+	st, err := e.app.Card.Purchase(customerContext(f), productID, "")
 	require.NoError(e.t, err)
 	var h payment.IntentHandler = e.app.Card
 	pu := st.Purchase

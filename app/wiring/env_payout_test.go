@@ -113,7 +113,7 @@ func (e *env) seedPayout(f *fixture) {
 
 // probeWithdrawal requests a fresh withdrawal from f's franchisee wallet (for decisions' own calls).
 func probeWithdrawal(e *env, f *fixture) uuid.UUID {
-	w, err := e.app.Payout.Request(payeeContext(f), 1_000)
+	w, err := e.app.Payout.Request(payeeContext(f), 1_000, "")
 	require.NoError(e.t, err)
 	return w.ID
 }

@@ -36,11 +36,11 @@ func Register(h huma.API, svc *card.Service) {
 	huma.Register(h, reg("retire-card-product", http.MethodPost, "/api/v1/card-products/{id}/retire", "Take a product off sale for good (sold cards stay valid)", staff("cards:write"), 0, pt), a.retire)
 	huma.Register(h, reg("list-customer-cards", http.MethodGet, "/api/v1/customers/{id}/cards", "A customer's cards and balances", staff("cards:read"), 0, ct), a.customerCards)
 	huma.Register(h, reg("get-card", http.MethodGet, "/api/v1/cards/{id}", "A card with its redemptions and adjustments", staff("cards:read"), 0, ct), a.getCard)
-	huma.Register(h, reg("adjust-card", http.MethodPost, "/api/v1/cards/{id}/adjustments", "Adjust a card's stored value or visits, with a reason (head office)", staff("cards:write"), http.StatusCreated, ct), a.adjust)
+	huma.Register(h, reg("adjust-card", http.MethodPost, "/api/v1/cards/{id}/adjustments", "Adjust a card's stored value or visits, with a reason (head office; Idempotency-Key makes retries safe)", staff("cards:write"), http.StatusCreated, ct), a.adjust)
 	huma.Register(h, reg("redeem-card-visit", http.MethodPost, "/api/v1/cards/{id}/redemptions", "Redeem a visit of the customer's visit card on an order", staff("orders:manage"), http.StatusCreated, ct), a.redeem)
 
 	huma.Register(h, reg("list-storefront-card-products", http.MethodGet, "/api/v1/storefront/card-products", "Prepaid cards on sale", public, 0, mt), a.listPublic)
-	huma.Register(h, reg("buy-card", http.MethodPost, "/api/v1/storefront/card-purchases", "Buy a prepaid card: returns the PaymentIntent's client secret", cust, http.StatusCreated, mt), a.buy)
+	huma.Register(h, reg("buy-card", http.MethodPost, "/api/v1/storefront/card-purchases", "Buy a prepaid card: returns the PaymentIntent's client secret (Idempotency-Key makes retries safe)", cust, http.StatusCreated, mt), a.buy)
 	huma.Register(h, reg("get-my-card-purchase", http.MethodGet, "/api/v1/storefront/card-purchases/{id}", "One of your card purchases (pending: with the client secret)", cust, 0, mt), a.myPurchase)
 	huma.Register(h, reg("list-my-cards", http.MethodGet, "/api/v1/storefront/cards", "Your cards and balances", cust, 0, mt), a.myCards)
 	huma.Register(h, reg("get-my-card", http.MethodGet, "/api/v1/storefront/cards/{id}", "One of your cards with its history", cust, 0, mt), a.getCard)
@@ -219,13 +219,14 @@ func toPurchaseDTO(s card.Started) CardPurchaseDTO {
 
 // CardBuyInput is buy-card's input.
 type CardBuyInput struct {
-	Body struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"A retry with the same key returns the first purchase (and its client secret) without a second PaymentIntent"`
+	Body           struct {
 		ProductID uuid.UUID `json:"product_id"`
 	}
 }
 
 func (a api) buy(ctx context.Context, in *CardBuyInput) (*httpx.Body[CardPurchaseDTO], error) {
-	s, err := a.svc.Purchase(ctx, in.Body.ProductID)
+	s, err := a.svc.Purchase(ctx, in.Body.ProductID, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -358,14 +359,15 @@ func (a api) getCard(ctx context.Context, in *CardIDPath) (*httpx.Body[CardDetai
 // CardAdjustInput is adjust-card's input.
 type CardAdjustInput struct {
 	CardIDPath
-	Body struct {
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"A retry with the same key returns the first adjustment and posts nothing"`
+	Body           struct {
 		Delta  int64  `json:"delta" doc:"Stored value in minor units, or visits; negative takes away"`
 		Reason string `json:"reason" maxLength:"500"`
 	}
 }
 
 func (a api) adjust(ctx context.Context, in *CardAdjustInput) (*httpx.Body[CardAdjustmentDTO], error) {
-	x, err := a.svc.Adjust(ctx, in.ID, in.Body.Delta, in.Body.Reason)
+	x, err := a.svc.Adjust(ctx, in.ID, in.Body.Delta, in.Body.Reason, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}

@@ -180,7 +180,8 @@ type purchaseRow struct {
 	TenantID, ID, CustomerID, ProductID uuid.UUID
 	Amount                              int64
 	Currency, Status, IdempotencyKey    string
-	IntentID                            *string
+	RequestKey, IntentID                *string
+	ClientSecret                        string
 	CardID, LedgerTxID                  *uuid.UUID
 	LastEventID                         *string
 	CreatedAt, UpdatedAt                time.Time
@@ -190,13 +191,15 @@ func (purchaseRow) TableName() string { return "card_purchases" }
 
 func toPurchaseRow(tid uuid.UUID, p card.Purchase) purchaseRow {
 	return purchaseRow{TenantID: tid, ID: p.ID, CustomerID: p.CustomerID, ProductID: p.ProductID, Amount: p.Amount, Currency: p.Currency,
-		Status: string(p.Status), IdempotencyKey: p.Key, IntentID: nilStr(p.IntentID), CardID: nilID(p.CardID), LedgerTxID: nilID(p.LedgerTxID),
+		Status: string(p.Status), IdempotencyKey: p.Key, RequestKey: nilStr(p.RequestKey), IntentID: nilStr(p.IntentID), ClientSecret: p.ClientSecret,
+		CardID: nilID(p.CardID), LedgerTxID: nilID(p.LedgerTxID),
 		LastEventID: nilStr(p.LastEventID), CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt}
 }
 
 func (x purchaseRow) core() card.Purchase {
 	return card.Purchase{ID: x.ID, CustomerID: x.CustomerID, ProductID: x.ProductID, Amount: x.Amount, Currency: x.Currency,
-		Status: card.PurchaseStatus(x.Status), Key: x.IdempotencyKey, IntentID: strOf(x.IntentID), CardID: idOf(x.CardID),
+		Status: card.PurchaseStatus(x.Status), Key: x.IdempotencyKey, RequestKey: strOf(x.RequestKey), IntentID: strOf(x.IntentID),
+		ClientSecret: x.ClientSecret, CardID: idOf(x.CardID),
 		LedgerTxID: idOf(x.LedgerTxID), LastEventID: strOf(x.LastEventID), CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 }
 
@@ -235,7 +238,17 @@ func (r *Repo) SavePurchase(ctx context.Context, p card.Purchase) error {
 	}
 	row := toPurchaseRow(tid, p)
 	return dbx.Err(r.db.Conn(ctx).Model(&purchaseRow{}).Where("tenant_id = ? and id = ?", tid, p.ID).
-		Select("status", "intent_id", "card_id", "ledger_tx_id", "last_event_id", "updated_at").Updates(&row).Error)
+		Select("status", "intent_id", "client_secret", "card_id", "ledger_tx_id", "last_event_id", "updated_at").Updates(&row).Error)
+}
+
+// PurchaseByRequestKey implements card.Repo.
+func (r *Repo) PurchaseByRequestKey(ctx context.Context, customerID uuid.UUID, key string) (card.Purchase, bool, error) {
+	var x purchaseRow
+	res := r.db.Conn(ctx).Raw(`select * from card_purchases where customer_id = ? and request_key = ?`, customerID, key).Scan(&x)
+	if res.Error != nil {
+		return card.Purchase{}, false, dbx.Err(res.Error)
+	}
+	return x.core(), res.RowsAffected > 0, nil
 }
 
 // ---- cards ----
@@ -401,9 +414,15 @@ type adjustmentRow struct {
 	TenantID, ID, CardID uuid.UUID
 	Delta                int64
 	Reason               string
+	RequestKey           *string
 	LedgerTxID           uuid.UUID
 	CreatedBy            string
 	CreatedAt            time.Time
+}
+
+func (x adjustmentRow) core() card.Adjustment {
+	return card.Adjustment{ID: x.ID, CardID: x.CardID, Delta: x.Delta, Reason: x.Reason, RequestKey: strOf(x.RequestKey), LedgerTxID: x.LedgerTxID,
+		CreatedBy: x.CreatedBy, CreatedAt: x.CreatedAt}
 }
 
 func (adjustmentRow) TableName() string { return "card_adjustments" }
@@ -414,9 +433,19 @@ func (r *Repo) InsertAdjustment(ctx context.Context, a card.Adjustment) error {
 	if err != nil {
 		return err
 	}
-	row := adjustmentRow{TenantID: tid, ID: a.ID, CardID: a.CardID, Delta: a.Delta, Reason: a.Reason, LedgerTxID: a.LedgerTxID,
-		CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt}
+	row := adjustmentRow{TenantID: tid, ID: a.ID, CardID: a.CardID, Delta: a.Delta, Reason: a.Reason, RequestKey: nilStr(a.RequestKey),
+		LedgerTxID: a.LedgerTxID, CreatedBy: a.CreatedBy, CreatedAt: a.CreatedAt}
 	return dbx.Err(r.db.Conn(ctx).Create(&row).Error)
+}
+
+// AdjustmentByRequestKey implements card.Repo.
+func (r *Repo) AdjustmentByRequestKey(ctx context.Context, createdBy, key string) (card.Adjustment, bool, error) {
+	var x adjustmentRow
+	res := r.db.Conn(ctx).Raw(`select * from card_adjustments where created_by = ? and request_key = ?`, createdBy, key).Scan(&x)
+	if res.Error != nil {
+		return card.Adjustment{}, false, dbx.Err(res.Error)
+	}
+	return x.core(), res.RowsAffected > 0, nil
 }
 
 // Adjustments implements card.Repo.
@@ -427,8 +456,7 @@ func (r *Repo) Adjustments(ctx context.Context, cardID uuid.UUID) ([]card.Adjust
 	}
 	out := make([]card.Adjustment, 0, len(rows))
 	for _, x := range rows {
-		out = append(out, card.Adjustment{ID: x.ID, CardID: x.CardID, Delta: x.Delta, Reason: x.Reason, LedgerTxID: x.LedgerTxID,
-			CreatedBy: x.CreatedBy, CreatedAt: x.CreatedAt})
+		out = append(out, x.core())
 	}
 	return out, nil
 }

@@ -129,7 +129,7 @@ func (w *world) product(n card.NewProduct) card.Product {
 // buy purchases p as customer i through stripe-mock and settles it with a succeeded event.
 func (w *world) buy(i int, p card.Product) card.Card {
 	w.t.Helper()
-	st, err := w.svc.Purchase(w.customer(i), p.ID)
+	st, err := w.svc.Purchase(w.customer(i), p.ID, "")
 	require.NoError(w.t, err)
 	require.NoError(w.t, w.svc.HandleIntent(w.system(), w.event(st.Purchase, "payment_intent.succeeded")))
 	c, _, _, err := w.svc.GetCard(w.customer(i), w.purchase(st.Purchase.ID).CardID)
@@ -209,7 +209,7 @@ func TestProducts(t *testing.T) {
 	// customers neither see nor buy a draft
 	_, err = w.svc.Product(w.customer(0), p.ID)
 	require.ErrorIs(t, err, card.ErrProductNotFound)
-	_, err = w.svc.Purchase(w.customer(0), p.ID)
+	_, err = w.svc.Purchase(w.customer(0), p.ID, "")
 	require.ErrorIs(t, err, card.ErrProductNotOnSale)
 	p.NameEn = "Pay 1000 get 1200!"
 	p, err = w.svc.UpdateProduct(w.hq(), p.ID, card.NewProduct{Kind: p.Kind, NameZh: p.NameZh, NameEn: p.NameEn, Price: p.Price, Bonus: p.Bonus, ValidityDays: 366})
@@ -241,7 +241,7 @@ func TestProducts(t *testing.T) {
 func TestPurchaseStoredValue(t *testing.T) {
 	w := newWorld(t, dbtest.New(t), "cpc")
 	p := w.product(card.NewProduct{Kind: card.StoredValue, NameZh: "充1000送200", NameEn: "Pay 1000 get 1200", Price: 100000, Bonus: 20000, ValidityDays: 30})
-	st, err := w.svc.Purchase(w.customer(0), p.ID)
+	st, err := w.svc.Purchase(w.customer(0), p.ID, "")
 	require.NoError(t, err)
 	require.NotEmpty(t, st.ClientSecret)
 	pu := w.purchase(st.Purchase.ID)
@@ -303,7 +303,7 @@ func TestPurchaseStoredValue(t *testing.T) {
 
 	// an event with another amount is refused and changes nothing
 	p2 := w.product(card.NewProduct{Kind: card.StoredValue, NameZh: "充100", NameEn: "Pay 100", Price: 10000, ValidityDays: 30})
-	st2, err := w.svc.Purchase(w.customer(0), p2.ID)
+	st2, err := w.svc.Purchase(w.customer(0), p2.ID, "")
 	require.NoError(t, err)
 	bad := w.event(w.purchase(st2.Purchase.ID), "payment_intent.succeeded")
 	bad.Amount = 1
@@ -383,17 +383,17 @@ func TestRedeemVisits(t *testing.T) {
 func TestAdjust(t *testing.T) {
 	w := newWorld(t, dbtest.New(t), "cpe")
 	c := w.buy(0, w.product(card.NewProduct{Kind: card.StoredValue, NameZh: "充100", NameEn: "Pay 100", Price: 10000, ValidityDays: 30}))
-	_, err := w.svc.Adjust(w.hq(), c.ID, 0, " ")
+	_, err := w.svc.Adjust(w.hq(), c.ID, 0, " ", "")
 	require.Equal(t, "validation_failed", code(err))
-	a, err := w.svc.Adjust(w.hq(), c.ID, 500, "goodwill for a late visit")
+	a, err := w.svc.Adjust(w.hq(), c.ID, 500, "goodwill for a late visit", "")
 	require.NoError(t, err)
 	tx, err := w.ledger.Get(w.system(), a.LedgerTxID)
 	require.NoError(t, err)
 	require.Equal(t, "card.adjust", tx.Kind)
 	require.EqualValues(t, 10500, w.balance(ledger.Customer(w.customers[0]), ledger.StoredValue, ledger.AssetStoredValue))
-	_, err = w.svc.Adjust(w.hq(), c.ID, -10501, "too much")
+	_, err = w.svc.Adjust(w.hq(), c.ID, -10501, "too much", "")
 	require.Equal(t, "insufficient_balance", code(err))
-	_, err = w.svc.Adjust(w.hq(), c.ID, -10500, "closing the card")
+	_, err = w.svc.Adjust(w.hq(), c.ID, -10500, "closing the card", "")
 	require.NoError(t, err)
 	require.EqualValues(t, 0, w.balance(ledger.Customer(w.customers[0]), ledger.StoredValue, ledger.AssetStoredValue))
 	var n int64
@@ -409,7 +409,7 @@ func TestAdjust(t *testing.T) {
 	// store staff cannot adjust even with the permission in a custom role
 	store := auth.WithPrincipal(tenant.WithTenant(context.Background(), w.tn),
 		&auth.Principal{Kind: auth.User, TenantID: w.tn.ID, SubjectID: uuid.New(), Scope: auth.ScopeStore, StoreID: w.store})
-	_, err = w.svc.Adjust(store, c.ID, 1, "x")
+	_, err = w.svc.Adjust(store, c.ID, 1, "x", "")
 	require.Equal(t, errs.Forbidden, errs.KindOf(err))
 	w.requireBooksConsistent()
 }
@@ -451,7 +451,7 @@ func TestConcurrentSpendsThroughCards(t *testing.T) {
 		return okN.Load(), refusedN.Load()
 	}
 	ok, refused := run(func(i int) error {
-		_, err := w.svc.Adjust(w.hq(), sv.ID, -100, fmt.Sprintf("spend %d", i))
+		_, err := w.svc.Adjust(w.hq(), sv.ID, -100, fmt.Sprintf("spend %d", i), "")
 		return err
 	})
 	require.EqualValues(t, 100, ok)
@@ -569,7 +569,7 @@ func TestProcessorDown(t *testing.T) {
 	down := card.NewService(card.Deps{DB: w.db.Tx, Repo: carddb.New(w.db.Tx), Ledger: w.ledger, Clock: w.clk,
 		Gateway: gateway.NewStripe(gateway.StripeConfig{SecretKey: "sk_test_x", APIURL: "http://127.0.0.1:1", Timeout: 200 * time.Millisecond}),
 		Audit:   audit.New(w.db.Tx, auditdb.New(w.db.Tx))})
-	_, err := down.Purchase(w.customer(0), p.ID)
+	_, err := down.Purchase(w.customer(0), p.ID, "")
 	require.True(t, errors.Is(err, card.ErrProcessorDown), "%v", err)
 	// the pending row with its key was saved before the call; reading it later repairs it
 	var ids []uuid.UUID

@@ -31,7 +31,7 @@ func Register(h huma.API, svc *payout.Service) {
 	huma.Register(h, reg("get-my-payout-account", http.MethodGet, "/api/v1/me/payout-account", "Your payout account's state", "wallet:self", 0, mine), a.account)
 	huma.Register(h, reg("get-my-wallet", http.MethodGet, "/api/v1/me/wallet", "Your wallet: available, pending and withdrawing balances", "wallet:self", 0, mine), a.wallet)
 	huma.Register(h, reg("get-my-wallet-statement", http.MethodGet, "/api/v1/me/wallet/statement", "Your wallet's postings, newest first", "wallet:self", 0, mine), a.statement)
-	huma.Register(h, reg("request-my-withdrawal", http.MethodPost, "/api/v1/me/withdrawals", "Request a withdrawal from your available balance", "wallet:self", http.StatusCreated, mine), a.request)
+	huma.Register(h, reg("request-my-withdrawal", http.MethodPost, "/api/v1/me/withdrawals", "Request a withdrawal from your available balance (Idempotency-Key makes retries safe)", "wallet:self", http.StatusCreated, mine), a.request)
 	huma.Register(h, reg("list-my-withdrawals", http.MethodGet, "/api/v1/me/withdrawals", "Your withdrawals, newest first", "wallet:self", 0, mine), a.listMine)
 	huma.Register(h, reg("get-my-withdrawal", http.MethodGet, "/api/v1/me/withdrawals/{id}", "One of your withdrawals with its status history", "wallet:self", 0, mine), a.getMine)
 	huma.Register(h, reg("list-withdrawals", http.MethodGet, "/api/v1/withdrawals", "The tenant's withdrawals, by status", "payouts:approve", 0, fin), a.list)
@@ -207,6 +207,7 @@ type PayoutWithdrawalDTO struct {
 	Day         string           `json:"day" doc:"The day it counts against the daily limit, in the tenant's time zone"`
 	RequestedBy uuid.UUID        `json:"requested_by"`
 	TransferID  string           `json:"transfer_id,omitempty"`
+	Reversed    int64            `json:"reversed" doc:"Of the net, returned to the available balance by partial reversals of the transfer"`
 	Reason      string           `json:"reason,omitempty"`
 	DecidedAt   *time.Time       `json:"decided_at,omitempty"`
 	CreatedAt   time.Time        `json:"created_at"`
@@ -216,8 +217,8 @@ type PayoutWithdrawalDTO struct {
 
 func toWithdrawalDTO(w payout.Withdrawal) PayoutWithdrawalDTO {
 	d := PayoutWithdrawalDTO{ID: w.ID, OwnerKind: string(w.Owner.Kind), OwnerID: w.Owner.ID, Amount: w.Amount, Fee: w.Fee, Net: w.Net(),
-		Currency: w.Currency, Status: string(w.Status), Day: w.Day, RequestedBy: w.RequestedBy, TransferID: w.TransferID, Reason: w.Reason,
-		DecidedAt: w.DecidedAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
+		Currency: w.Currency, Status: string(w.Status), Day: w.Day, RequestedBy: w.RequestedBy, TransferID: w.TransferID, Reversed: w.Reversed,
+		Reason: w.Reason, DecidedAt: w.DecidedAt, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt}
 	for _, e := range w.History {
 		d.History = append(d.History, PayoutEventDTO{Status: string(e.Status), Reason: e.Reason, Actor: e.Actor, At: e.At})
 	}
@@ -231,11 +232,12 @@ type PayoutRequestBody struct {
 
 // PayoutRequestInput is request-my-withdrawal's input.
 type PayoutRequestInput struct {
-	Body PayoutRequestBody
+	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"A retry with the same key returns the first withdrawal and takes nothing more"`
+	Body           PayoutRequestBody
 }
 
 func (a api) request(ctx context.Context, in *PayoutRequestInput) (*httpx.Body[PayoutWithdrawalDTO], error) {
-	w, err := a.svc.Request(ctx, in.Body.Amount)
+	w, err := a.svc.Request(ctx, in.Body.Amount, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}

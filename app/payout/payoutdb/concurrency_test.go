@@ -47,7 +47,7 @@ func TestConcurrentRequestsHoldLimitAndBalance(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				<-start
-				_, err := w.svc.Request(ctx, amount)
+				_, err := w.svc.Request(ctx, amount, "")
 				mu.Lock()
 				defer mu.Unlock()
 				if err == nil {
@@ -137,7 +137,7 @@ func TestFaultyStripeCausesNoDoublePayout(t *testing.T) {
 	keys := map[string]uuid.UUID{}
 	for _, m := range ms {
 		for range each {
-			wd, err := w.svc.Request(m.ctx, amount)
+			wd, err := w.svc.Request(m.ctx, amount, "")
 			require.NoError(t, err)
 			ap, err := w.svc.Approve(w.finance(), wd.ID)
 			require.NoError(t, err)

@@ -114,23 +114,23 @@ func TestWithdrawalLifecycle(t *testing.T) {
 	require.NoError(t, err)
 
 	w.fund(me, 100_000)
-	_, err = w.svc.Request(m.ctx, 20_000)
+	_, err = w.svc.Request(m.ctx, 20_000, "")
 	require.ErrorIs(t, err, payout.ErrAccountNotReady, "no payout account yet")
 	w.enable(m.ctx)
 
-	_, err = w.svc.Request(m.ctx, 999)
+	_, err = w.svc.Request(m.ctx, 999, "")
 	e := problem(t, err)
 	require.Equal(t, errs.Invalid, e.Kind)
 	require.Equal(t, "below_minimum", e.Code)
 	require.Equal(t, "amount", e.Fields[0].Field)
-	_, err = w.svc.Request(m.ctx, 60_000)
+	_, err = w.svc.Request(m.ctx, 60_000, "")
 	e = problem(t, err)
 	require.Equal(t, "daily_limit_exceeded", e.Code)
 	require.Equal(t, []errs.FieldError{{Field: "amount", Message: "at most CNY 500.00 more today"}}, e.Fields)
 	require.Zero(t, w.count(`select count(*) from withdrawals where tenant_id = ?`, w.tid), "refusals write nothing")
 
 	// Request: available −20,000; withdrawing +19,700; HQ fees +300 (100 fixed + 1%).
-	wd, err := w.svc.Request(m.ctx, 20_000)
+	wd, err := w.svc.Request(m.ctx, 20_000, "")
 	require.NoError(t, err)
 	require.Equal(t, payout.Requested, wd.Status)
 	require.EqualValues(t, 300, wd.Fee)
@@ -173,7 +173,7 @@ func TestWithdrawalLifecycle(t *testing.T) {
 	require.Equal(t, got.PaidTxID, row.PaidTxID, "the row stores its ledger transactions")
 
 	// Reject: the money and the fee return.
-	wd2, err := w.svc.Request(m.ctx, 30_000)
+	wd2, err := w.svc.Request(m.ctx, 30_000, "")
 	require.NoError(t, err)
 	_, err = w.svc.Reject(w.finance(), wd2.ID, "  ")
 	require.Equal(t, "validation_failed", problem(t, err).Code)
@@ -192,9 +192,9 @@ func TestWithdrawalLifecycle(t *testing.T) {
 	require.ErrorIs(t, err, payout.ErrNotPending)
 
 	// The rejected request does not count against the day: 20,000 paid + 30,000 fits 50,000.
-	_, err = w.svc.Request(m.ctx, 30_000)
+	_, err = w.svc.Request(m.ctx, 30_000, "")
 	require.NoError(t, err)
-	_, err = w.svc.Request(m.ctx, 1_000)
+	_, err = w.svc.Request(m.ctx, 1_000, "")
 	require.Equal(t, "daily_limit_exceeded", problem(t, err).Code)
 
 	// Every step reached the requester's inbox queue, in the tenant's locale.
@@ -207,7 +207,7 @@ func TestWithdrawalLifecycle(t *testing.T) {
 	fr := payout.Owner{Kind: payout.OwnerFranchisee, ID: w.fr}
 	w.fund(fr, 5_000)
 	w.enable(w.franchiseeOwner())
-	_, err = w.svc.Request(w.franchiseeOwner(), 6_000)
+	_, err = w.svc.Request(w.franchiseeOwner(), 6_000, "")
 	require.ErrorIs(t, err, ledger.ErrInsufficient)
 	require.Zero(t, w.count(`select count(*) from withdrawals where tenant_id = ? and owner_kind = 'franchisee'`, w.tid))
 	require.EqualValues(t, 5_000, w.wallet(fr).Available)
@@ -248,7 +248,7 @@ func TestFailedTransferReturnsMoney(t *testing.T) {
 	require.NoError(t, err)
 	w.fund(me, 10_000)
 	w.enable(m.ctx)
-	wd, err := w.svc.Request(m.ctx, 4_000)
+	wd, err := w.svc.Request(m.ctx, 4_000, "")
 	require.NoError(t, err)
 	_, err = w.svc.Approve(w.finance(), wd.ID)
 	require.NoError(t, err)
@@ -283,7 +283,7 @@ func TestFailedTransferReturnsMoney(t *testing.T) {
 	mine := payout.Owner{Kind: payout.OwnerStaff, ID: n.staff}
 	ok.fund(mine, 10_000)
 	ok.enable(n.ctx)
-	wd, err = ok.svc.Request(n.ctx, 4_000)
+	wd, err = ok.svc.Request(n.ctx, 4_000, "")
 	require.NoError(t, err)
 	_, err = ok.svc.Approve(ok.finance(), wd.ID)
 	require.NoError(t, err)
@@ -329,7 +329,7 @@ func TestStaffSeeOnlyTheirOwnWallet(t *testing.T) {
 	w.fund(payout.Owner{Kind: payout.OwnerStaff, ID: a.staff}, 7_000)
 	w.fund(payout.Owner{Kind: payout.OwnerStaff, ID: b.staff}, 3_000)
 	w.enable(a.ctx)
-	wa, err := w.svc.Request(a.ctx, 1_000)
+	wa, err := w.svc.Request(a.ctx, 1_000, "")
 	require.NoError(t, err)
 
 	_, err = w.svc.MyWithdrawal(b.ctx, wa.ID)
@@ -383,7 +383,7 @@ func TestResumeStuckTransfers(t *testing.T) {
 	m := w.member()
 	w.fund(payout.Owner{Kind: payout.OwnerStaff, ID: m.staff}, 10_000)
 	w.enable(m.ctx)
-	wd, err := w.svc.Request(m.ctx, 2_000)
+	wd, err := w.svc.Request(m.ctx, 2_000, "")
 	require.NoError(t, err)
 	_, err = w.svc.Approve(w.finance(), wd.ID)
 	require.NoError(t, err)

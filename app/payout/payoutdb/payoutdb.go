@@ -184,9 +184,20 @@ func (r *Repo) InsertWithdrawal(ctx context.Context, w payout.Withdrawal) error 
 		return err
 	}
 	return dbx.Err(r.db.Conn(ctx).Exec(`insert into withdrawals (tenant_id, id, owner_kind, owner_id, account_id, amount, fee, currency,
-		status, local_day, requested_by, request_tx_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?, ?)`,
-		tid, w.ID, w.Owner.Kind, w.Owner.ID, w.AccountID, w.Amount, w.Fee, w.Currency, w.Status, w.Day, w.RequestedBy, w.RequestTxID,
-		w.CreatedAt, w.UpdatedAt).Error)
+		status, local_day, requested_by, request_key, request_tx_id, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?, ?, ?)`,
+		tid, w.ID, w.Owner.Kind, w.Owner.ID, w.AccountID, w.Amount, w.Fee, w.Currency, w.Status, w.Day, w.RequestedBy, nilStr(w.RequestKey),
+		w.RequestTxID, w.CreatedAt, w.UpdatedAt).Error)
+}
+
+// WithdrawalByRequestKey implements payout.Repo.
+func (r *Repo) WithdrawalByRequestKey(ctx context.Context, requestedBy uuid.UUID, key string) (payout.Withdrawal, bool, error) {
+	var ids []uuid.UUID
+	if err := r.db.Conn(ctx).Raw(`select id from withdrawals where requested_by = ? and request_key = ?`, requestedBy, key).
+		Scan(&ids).Error; err != nil || len(ids) == 0 {
+		return payout.Withdrawal{}, false, dbx.Err(err)
+	}
+	w, err := r.Withdrawal(ctx, ids[0], false)
+	return w, err == nil, err
 }
 
 type withdrawalRow struct {
@@ -200,6 +211,8 @@ type withdrawalRow struct {
 	RequestedBy, RequestTxID           uuid.UUID
 	PaidTxID, ReversalTxID, FailedTxID *uuid.UUID
 	TransferKey, TransferID            *string
+	RequestKey                         *string
+	Reversed                           int64
 	Reason, DecidedBy                  string
 	DecidedAt                          *time.Time
 	CreatedAt, UpdatedAt               time.Time
@@ -207,7 +220,7 @@ type withdrawalRow struct {
 
 const withdrawalColumns = `w.id, w.owner_kind, w.owner_id, w.account_id, a.stripe_account_id, w.amount, w.fee, w.currency, w.status,
 	to_char(w.local_day, 'YYYY-MM-DD') as local_day, w.requested_by, w.request_tx_id, w.paid_tx_id, w.reversal_tx_id, w.failed_tx_id,
-	w.transfer_key, w.transfer_id, w.reason, w.decided_by, w.decided_at, w.created_at, w.updated_at`
+	w.transfer_key, w.transfer_id, w.request_key, w.reversed, w.reason, w.decided_by, w.decided_at, w.created_at, w.updated_at`
 
 const withdrawalFrom = ` from withdrawals w join payout_accounts a on a.tenant_id = w.tenant_id and a.id = w.account_id`
 
@@ -215,7 +228,8 @@ func (x withdrawalRow) core() payout.Withdrawal {
 	return payout.Withdrawal{ID: x.ID, Owner: payout.Owner{Kind: payout.OwnerKind(x.OwnerKind), ID: x.OwnerID}, AccountID: x.AccountID,
 		StripeID: str(x.StripeAccountID), Amount: x.Amount, Fee: x.Fee, Currency: x.Currency, Status: payout.Status(x.Status), Day: x.LocalDay,
 		RequestedBy: x.RequestedBy, RequestTxID: x.RequestTxID, PaidTxID: id(x.PaidTxID), ReversalTxID: id(x.ReversalTxID),
-		FailedTxID: id(x.FailedTxID), TransferKey: str(x.TransferKey), TransferID: str(x.TransferID), Reason: x.Reason,
+		FailedTxID: id(x.FailedTxID), TransferKey: str(x.TransferKey), TransferID: str(x.TransferID),
+		RequestKey: str(x.RequestKey), Reversed: x.Reversed, Reason: x.Reason,
 		DecidedBy: x.DecidedBy, DecidedAt: x.DecidedAt, CreatedAt: x.CreatedAt, UpdatedAt: x.UpdatedAt}
 }
 
@@ -252,9 +266,9 @@ func (r *Repo) Withdrawal(ctx context.Context, wid uuid.UUID, lock bool) (payout
 // SaveWithdrawal implements payout.Repo.
 func (r *Repo) SaveWithdrawal(ctx context.Context, w payout.Withdrawal) error {
 	return dbx.Err(r.db.Conn(ctx).Exec(`update withdrawals set status = ?, paid_tx_id = ?, reversal_tx_id = ?, failed_tx_id = ?,
-		transfer_key = ?, transfer_id = ?, reason = ?, decided_by = ?, decided_at = ?, updated_at = ? where id = ?`,
-		w.Status, nilID(w.PaidTxID), nilID(w.ReversalTxID), nilID(w.FailedTxID), nilStr(w.TransferKey), nilStr(w.TransferID), w.Reason,
-		w.DecidedBy, w.DecidedAt, w.UpdatedAt, w.ID).Error)
+		transfer_key = ?, transfer_id = ?, reversed = ?, reason = ?, decided_by = ?, decided_at = ?, updated_at = ? where id = ?`,
+		w.Status, nilID(w.PaidTxID), nilID(w.ReversalTxID), nilID(w.FailedTxID), nilStr(w.TransferKey), nilStr(w.TransferID), w.Reversed,
+		w.Reason, w.DecidedBy, w.DecidedAt, w.UpdatedAt, w.ID).Error)
 }
 
 // AddEvent implements payout.Repo.
