@@ -247,14 +247,29 @@ func NewService(d Deps) *Service {
 	return &Service{db: d.DB, repo: d.Repo, ledger: d.Ledger, gw: d.Gateway, outbox: d.Outbox, self: d.Self, clock: d.Clock, retry: d.Retry}
 }
 
-// mine is the caller's wallet owner: a franchisee-scoped account owns its franchisee's wallet;
-// anyone else with a staff profile their own.
+// walletKey carries which of their wallets the caller means (WithWallet).
+type walletKey struct{}
+
+// WithWallet says which of the caller's wallets the /me operations mean: OwnerStaff or
+// OwnerFranchisee; "" (the default) is the franchisee's for a franchisee-scoped account, else
+// the caller's own. A franchisee owner who also works as staff reaches both this way.
+func WithWallet(ctx context.Context, kind OwnerKind) context.Context {
+	return context.WithValue(ctx, walletKey{}, kind)
+}
+
+// mine is the caller's wallet owner: by default a franchisee-scoped account owns its
+// franchisee's wallet and anyone else with a staff profile their own; WithWallet picks one.
 func (s *Service) mine(ctx context.Context) (Owner, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok || p.Kind != auth.User {
 		return Owner{}, ErrNoWallet
 	}
-	if p.Scope == auth.ScopeFranchisee && p.FranchiseeID != uuid.Nil {
+	want, _ := ctx.Value(walletKey{}).(OwnerKind)
+	franchisee := p.Scope == auth.ScopeFranchisee && p.FranchiseeID != uuid.Nil
+	switch {
+	case want == OwnerFranchisee && !franchisee:
+		return Owner{}, ErrNoWallet
+	case franchisee && want != OwnerStaff:
 		return Owner{Kind: OwnerFranchisee, ID: p.FranchiseeID}, nil
 	}
 	if s.self == nil {

@@ -168,3 +168,43 @@ func historyOf(w withdrawalDTO) []string {
 	}
 	return out
 }
+
+// TestFranchiseeOwnerWhoWorksAsStaffReachesBothWallets: a franchisee owner who also has a
+// staff profile sees the franchisee's wallet by default and their own with ?wallet=staff —
+// balances, statement and withdrawals each of their own; a plain staff member asking for a
+// franchisee wallet is refused, and an unknown choice is a 400 invalid_parameter.
+func TestFranchiseeOwnerWhoWorksAsStaffReachesBothWallets(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	u, err := e.app.Identity.CreateUser(sysCtx(f), identity.NewUser{Email: "owner-staff@alpha.test", Password: password, FranchiseeID: f.FranchiseeID,
+		Roles: []string{"franchisee_owner"}}, e.app.Roles)
+	require.NoError(t, err)
+	profile := probeProfile(e, f, u.ID)
+	fundWallet(e, f, ledger.Staff(profile), 4_321)
+	var login struct{ Token string }
+	e.do(http.MethodPost, "/api/v1/auth/login", "", f.Host, map[string]any{"login": "owner-staff@alpha.test", "password": password}).ok(&login)
+	tok := login.Token
+
+	var fw, sw, fw2 walletDTO
+	e.do(http.MethodGet, "/api/v1/me/wallet", tok, "", nil).ok(&fw)
+	require.Equal(t, "franchisee", fw.OwnerKind)
+	require.Equal(t, f.FranchiseeID, fw.OwnerID)
+	e.do(http.MethodGet, "/api/v1/me/wallet?wallet=franchisee", tok, "", nil).ok(&fw2)
+	require.Equal(t, fw, fw2)
+	e.do(http.MethodGet, "/api/v1/me/wallet?wallet=staff", tok, "", nil).ok(&sw)
+	require.Equal(t, "staff", sw.OwnerKind)
+	require.Equal(t, profile, sw.OwnerID)
+	require.EqualValues(t, 4_321, sw.Available)
+
+	var st struct{ Items []struct{ Amount int64 } }
+	e.do(http.MethodGet, "/api/v1/me/wallet/statement?wallet=staff", tok, "", nil).ok(&st)
+	require.NotEmpty(t, st.Items)
+	var mine struct{ Total int64 }
+	e.do(http.MethodGet, "/api/v1/me/withdrawals?wallet=staff", tok, "", nil).ok(&mine)
+	require.Zero(t, mine.Total, "the franchisee's withdrawals are not the staff member's")
+	e.do(http.MethodGet, "/api/v1/me/withdrawals/"+payoutOf(f).WithdrawalID.String()+"?wallet=staff", tok, "", nil).wantProblem(http.StatusNotFound, "withdrawal_not_found")
+	e.do(http.MethodGet, "/api/v1/me/withdrawals/"+payoutOf(f).WithdrawalID.String(), tok, "", nil).status(http.StatusOK)
+
+	e.do(http.MethodGet, "/api/v1/me/wallet?wallet=franchisee", f.Tokens["staff"], "", nil).wantProblem(http.StatusForbidden, "no_wallet")
+	e.do(http.MethodGet, "/api/v1/me/wallet?wallet=platform", tok, "", nil).wantProblem(http.StatusBadRequest, "invalid_parameter")
+}

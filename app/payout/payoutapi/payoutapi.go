@@ -68,8 +68,19 @@ type PayoutOnboardBody struct {
 	RefreshURL string `json:"refresh_url" maxLength:"1000" doc:"Where Stripe sends you when the link expired (ask for a new one there)"`
 }
 
+// WalletParam picks which of the caller's wallets a /me operation means.
+type WalletParam struct {
+	Wallet string `query:"wallet" enum:"staff,franchisee" doc:"Which of your wallets: a franchisee owner's account means the franchisee's by default; staff is your own as a staff member"`
+}
+
+// in is ctx with the caller's choice of wallet.
+func (w WalletParam) in(ctx context.Context) context.Context {
+	return payout.WithWallet(ctx, payout.OwnerKind(w.Wallet))
+}
+
 // PayoutOnboardInput is onboard-my-payout-account's input.
 type PayoutOnboardInput struct {
+	WalletParam
 	Body PayoutOnboardBody
 }
 
@@ -81,15 +92,15 @@ type PayoutOnboardingDTO struct {
 }
 
 func (a api) onboard(ctx context.Context, in *PayoutOnboardInput) (*httpx.Body[PayoutOnboardingDTO], error) {
-	o, err := a.svc.Onboard(ctx, in.Body.ReturnURL, in.Body.RefreshURL)
+	o, err := a.svc.Onboard(in.in(ctx), in.Body.ReturnURL, in.Body.RefreshURL)
 	if err != nil {
 		return nil, err
 	}
 	return &httpx.Body[PayoutOnboardingDTO]{Body: PayoutOnboardingDTO{Account: toAccountDTO(o.Account), URL: o.URL, ExpiresAt: o.ExpiresAt}}, nil
 }
 
-func (a api) account(ctx context.Context, _ *httpx.Empty) (*httpx.Body[PayoutAccountDTO], error) {
-	acc, err := a.svc.MyAccount(ctx)
+func (a api) account(ctx context.Context, in *WalletParam) (*httpx.Body[PayoutAccountDTO], error) {
+	acc, err := a.svc.MyAccount(in.in(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -107,8 +118,8 @@ type PayoutWalletDTO struct {
 	PayoutAccount *PayoutAccountDTO `json:"payout_account"`
 }
 
-func (a api) wallet(ctx context.Context, _ *httpx.Empty) (*httpx.Body[PayoutWalletDTO], error) {
-	w, err := a.svc.MyWallet(ctx)
+func (a api) wallet(ctx context.Context, in *WalletParam) (*httpx.Body[PayoutWalletDTO], error) {
+	w, err := a.svc.MyWallet(in.in(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +135,7 @@ func (a api) wallet(ctx context.Context, _ *httpx.Empty) (*httpx.Body[PayoutWall
 // PayoutStatementQuery pages the statement.
 type PayoutStatementQuery struct {
 	httpx.PageQuery
+	WalletParam
 	From string `query:"from" format:"date-time" doc:"Postings at or after this time"`
 	To   string `query:"to" format:"date-time" doc:"Postings before this time"`
 }
@@ -165,7 +177,7 @@ func (a api) statement(ctx context.Context, in *PayoutStatementQuery) (*httpx.Bo
 		return nil, err
 	}
 	p := in.Page()
-	st, err := a.svc.MyStatement(ctx, from, to, p)
+	st, err := a.svc.MyStatement(in.in(ctx), from, to, p)
 	if err != nil {
 		return nil, err
 	}
@@ -232,12 +244,13 @@ type PayoutRequestBody struct {
 
 // PayoutRequestInput is request-my-withdrawal's input.
 type PayoutRequestInput struct {
+	WalletParam
 	IdempotencyKey string `header:"Idempotency-Key" maxLength:"200" doc:"A retry with the same key returns the first withdrawal and takes nothing more"`
 	Body           PayoutRequestBody
 }
 
 func (a api) request(ctx context.Context, in *PayoutRequestInput) (*httpx.Body[PayoutWithdrawalDTO], error) {
-	w, err := a.svc.Request(ctx, in.Body.Amount, in.IdempotencyKey)
+	w, err := a.svc.Request(in.in(ctx), in.Body.Amount, in.IdempotencyKey)
 	if err != nil {
 		return nil, err
 	}
@@ -247,11 +260,12 @@ func (a api) request(ctx context.Context, in *PayoutRequestInput) (*httpx.Body[P
 // PayoutListQuery pages the caller's withdrawals.
 type PayoutListQuery struct {
 	httpx.PageQuery
+	WalletParam
 }
 
 func (a api) listMine(ctx context.Context, in *PayoutListQuery) (*httpx.Body[httpx.List[PayoutWithdrawalDTO]], error) {
 	p := in.Page()
-	r, err := a.svc.MyWithdrawals(ctx, p)
+	r, err := a.svc.MyWithdrawals(in.in(ctx), p)
 	if err != nil {
 		return nil, err
 	}
@@ -263,8 +277,14 @@ type PayoutIDPath struct {
 	ID uuid.UUID `path:"id" format:"uuid"`
 }
 
-func (a api) getMine(ctx context.Context, in *PayoutIDPath) (*httpx.Body[PayoutWithdrawalDTO], error) {
-	w, err := a.svc.MyWithdrawal(ctx, in.ID)
+// PayoutMineInput names one of the caller's withdrawals.
+type PayoutMineInput struct {
+	PayoutIDPath
+	WalletParam
+}
+
+func (a api) getMine(ctx context.Context, in *PayoutMineInput) (*httpx.Body[PayoutWithdrawalDTO], error) {
+	w, err := a.svc.MyWithdrawal(in.in(ctx), in.ID)
 	if err != nil {
 		return nil, err
 	}
