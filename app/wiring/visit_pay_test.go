@@ -340,3 +340,31 @@ func codeOf(err error) string {
 	}
 	return err.Error()
 }
+
+// TestVisitReturnedBeforeSplitLeavesSplitRight: a visit given back before the order is split
+// (then paid in cash and accepted) leaves the split total at what the order finally brought
+// in: the return's posting references the refund, which the split already subtracts once.
+func TestVisitReturnedBeforeSplitLeavesSplitRight(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	cardID := visitCard(e, f, 4, 40000)
+	orderID := probeOrder(e, f, booking.AwaitingAcceptance, true)
+	_, err := e.app.Card.Redeem(customerContext(f), cardID, orderID)
+	require.NoError(t, err)
+	vp := e.visitPayments(t, f, orderID)[0]
+	_, err = e.app.Payment.Refund(hqContext(f), payment.RefundRequest{OrderID: orderID, PaymentID: vp.ID, Amount: vp.Amount, Reason: "pays cash instead"})
+	require.NoError(t, err)
+	total := e.orderTotal(t, f, orderID)
+	cash, err := e.app.Payment.RecordCash(staffUserContext(e, f), orderID, total)
+	require.NoError(t, err, "the order owes its total again")
+	_, err = e.app.Payment.ConfirmCash(customerContext(f), orderID, cash.ID)
+	require.NoError(t, err)
+	e.do(http.MethodPost, "/api/v1/storefront/orders/"+orderID.String()+"/accept", f.CustomerToken, "", map[string]any{"code": "123456"}).ok(nil)
+	var sp commission.Split
+	require.Eventually(t, func() bool {
+		sp, err = e.app.Commission.SplitOf(hqContext(f), orderID)
+		return err == nil
+	}, 20*time.Second, 50*time.Millisecond)
+	require.Equal(t, total, sp.Total)
+	e.requireBooksBalance(t)
+}
