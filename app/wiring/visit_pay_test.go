@@ -23,7 +23,7 @@ import (
 // visitCard buys f's customer a card of visits visits (any service) for price and returns it.
 func visitCard(e *env, f *fixture, visits int, price int64) uuid.UUID {
 	id := probeCardProduct(e, f, card.NewProduct{Kind: card.Visits, NameZh: "测试次卡", NameEn: "Test visits", Price: price, Visits: &visits,
-		ValidityDays: 90}, true)
+		ValidityDays: 3650}, true) // probe orders start ever later in a long run
 	return buyCard(e, f, id).CardID
 }
 
