@@ -19,6 +19,7 @@ import (
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
 	"doorstep/app/ledger"
+	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 )
 
@@ -146,13 +147,16 @@ type Holdings struct {
 	Cards       []Card
 }
 
-// Redemption is a visit of a card redeemed on an order.
+// Redemption is a visit of a card redeemed on an order: the order's payment of channel
+// visit_card (the payment area records it). A refund or cancellation returns it.
 type Redemption struct {
 	ID, CardID, OrderID uuid.UUID
 	Amount              int64 // moved from card funds to the order's funds
 	LedgerTxID          uuid.UUID
 	CreatedBy           string
 	CreatedAt           time.Time
+	ReturnedAt          *time.Time // given back (the order's visit payment refunded)
+	ReturnTxID          uuid.UUID  // the reversal of the card.redeem posting
 }
 
 // Adjustment is HQ's manual change of a card's balance.
@@ -212,11 +216,16 @@ type Repo interface {
 	// DueCards lists active cards whose expires_at is at or before now.
 	DueCards(ctx context.Context, now time.Time, limit int) ([]uuid.UUID, error)
 
-	// Order returns an order's facts, share-locked (ErrOrderNotFound).
+	// Order returns an order's facts with its row locked (ErrOrderNotFound); the payment area
+	// records a redemption under the same lock.
 	Order(ctx context.Context, id uuid.UUID) (OrderFacts, error)
-	// InsertRedemption adds r; a second redemption on the order is ErrAlreadyRedeemed.
+	// InsertRedemption adds r; a second redemption not returned on the order is ErrAlreadyRedeemed.
 	InsertRedemption(ctx context.Context, r Redemption) error
 	SetRedemptionTx(ctx context.Context, id, txID uuid.UUID) error
+	// Redemption returns a redemption, locked when lock is set (errs.NotFound).
+	Redemption(ctx context.Context, id uuid.UUID, lock bool) (Redemption, error)
+	// SetRedemptionReturned marks a redemption returned with the reversal of its posting.
+	SetRedemptionReturned(ctx context.Context, id uuid.UUID, at time.Time, txID uuid.UUID) error
 	Redemptions(ctx context.Context, cardID uuid.UUID) ([]Redemption, error)
 	// InsertAdjustment adds a; a second adjustment under the requester's Idempotency-Key
 	// violates card_adjustments_request_key.
@@ -245,12 +254,23 @@ type Deps struct {
 	MethodTypes func(ctx context.Context) ([]string, error)
 }
 
+// Payments records a redemption as the order's payment, in the redemption's transaction
+// (the payment area, handed in at wiring: payment must not import card).
+type Payments interface {
+	RecordVisit(ctx context.Context, v payment.VisitRedemption) (payment.Payment, error)
+}
+
 // Service runs prepaid cards.
 type Service struct {
 	Deps
-	retries int
-	backoff time.Duration
+	payments Payments
+	retries  int
+	backoff  time.Duration
 }
+
+// SetPayments hands in the payment area (at wiring, before serving). Without it a redemption
+// is not recorded as a payment (tests of the card area alone).
+func (s *Service) SetPayments(p Payments) { s.payments = p }
 
 // NewService wires the card service.
 func NewService(d Deps) *Service {

@@ -11,6 +11,7 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/ledger"
+	"doorstep/app/payment"
 )
 
 // Redeem uses one visit of a visit card on an order: by the order's customer (their own card),
@@ -18,10 +19,17 @@ import (
 // the same transaction as the card.redeem posting (docs/money.md): one visit leaves
 // Customer/visits, and the visit's share of the price (price / visits, rounded; the last visit
 // takes what is left) moves from card funds to the order's funds. An unlimited time card moves
-// the order's total, as far as the card's funds reach. One redemption per order.
+// the order's total, as far as the card's funds reach. One redemption per order (until it is
+// returned). The payment area records the redemption as the order's payment in the same
+// transaction (an order that owes nothing is 409 nothing_due and nothing is written).
 func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemption, error) {
 	var out Redemption
 	err := s.DB.InTx(ctx, func(ctx context.Context) error {
+		// The order's row lock first, as the payment area takes it before a card's (refunds).
+		o, oerr := s.Repo.Order(ctx, orderID)
+		if oerr != nil && !errors.Is(oerr, ErrOrderNotFound) {
+			return oerr
+		}
 		c, err := s.Repo.Card(ctx, cardID, true)
 		if err != nil {
 			return err
@@ -30,9 +38,8 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 		if isCust && c.CustomerID != cust {
 			return ErrCardNotFound
 		}
-		o, err := s.Repo.Order(ctx, orderID)
-		if err != nil {
-			return err
+		if oerr != nil {
+			return oerr
 		}
 		if isCust && o.CustomerID != cust {
 			return ErrOrderNotFound
@@ -96,7 +103,7 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 		}
 		if len(entries) > 0 {
 			tx, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.redeem", Ref: ledger.Ref{Kind: "order", ID: o.ID},
-				Key: "card_redeem:" + o.ID.String(), Memo: "card " + c.ID.String(), CreatedBy: r.CreatedBy, Entries: entries})
+				Key: "card_redeem:" + r.ID.String(), Memo: "card " + c.ID.String(), CreatedBy: r.CreatedBy, Entries: entries})
 			if errors.Is(err, ledger.ErrInsufficient) {
 				return ErrNoVisitsLeft
 			}
@@ -111,11 +118,98 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 		if err := s.Repo.SaveCard(ctx, c); err != nil {
 			return err
 		}
+		if s.payments != nil {
+			if _, err := s.payments.RecordVisit(ctx, payment.VisitRedemption{RedemptionID: r.ID, OrderID: o.ID, LedgerTxID: r.LedgerTxID}); err != nil {
+				return err
+			}
+		}
 		out = r
 		return nil
 	})
 	return out, err
 }
+
+// ReturnVisit implements payment.VisitReturner: the order's visit payment is refunded (by the
+// store, or because the order was cancelled), so the visit goes back in the refund's
+// transaction. The card.redeem posting is reversed (card.redeem.reversal, referencing the
+// refund, key card_redeem:<redemption id>:returned): the visit back to Customer/visits, its
+// value from the order's funds back to card funds; the card's remaining visits and funds are
+// restored and the redemption marked returned. Returning twice returns the first reversal.
+//
+// A card that has expired meanwhile: the visit comes back and lapses at once, as it would have
+// at expiry — a second card.expire (key card_expire:<card id>:<redemption id>) moves it back to
+// HQ and its value from card funds to revenue, so the card stays at zero and the expiry's own
+// posting (which saw the visit used) is neither repeated nor double counted. A card past its
+// validity but not yet expired by the job simply gets the visit back; the job then expires it
+// with everything it holds.
+func (s *Service) ReturnVisit(ctx context.Context, in payment.VisitReturn) (uuid.UUID, error) {
+	var out uuid.UUID
+	err := s.DB.InTx(ctx, func(ctx context.Context) error {
+		r, err := s.Repo.Redemption(ctx, in.RedemptionID, true)
+		if err != nil {
+			return err
+		}
+		if r.ReturnedAt != nil {
+			out = r.ReturnTxID
+			return nil
+		}
+		c, err := s.Repo.Card(ctx, r.CardID, true)
+		if err != nil {
+			return err
+		}
+		now := s.Clock.Now()
+		var posted ledger.Transaction
+		if r.LedgerTxID != uuid.Nil {
+			if posted, err = s.Ledger.ReverseFor(ctx, r.LedgerTxID, ledger.Ref{Kind: "refund", ID: in.RefundID},
+				"card_redeem:"+r.ID.String()+":returned", memo(in.Reason), "payment"); err != nil {
+				return err
+			}
+		}
+		counted := c.VisitsRemaining != nil
+		if c.Status == Expired {
+			var entries []ledger.Entry
+			if counted {
+				entries = append(entries,
+					ledger.Entry{Account: ledger.Customer(c.CustomerID).Account(ledger.Visits, ledger.AssetVisits), Amount: -1},
+					ledger.Entry{Account: ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits), Amount: 1})
+			}
+			if r.Amount > 0 {
+				entries = append(entries,
+					ledger.Entry{Account: ledger.HQ().Account(ledger.CardFunds, c.Currency), Amount: -r.Amount},
+					ledger.Entry{Account: ledger.HQ().Account(ledger.Revenue, c.Currency), Amount: r.Amount})
+			}
+			if len(entries) > 0 {
+				if _, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.expire", Ref: ledger.Ref{Kind: "card", ID: c.ID},
+					Key: "card_expire:" + c.ID.String() + ":" + r.ID.String(), Memo: "visit returned after expiry", CreatedBy: "system",
+					Entries: entries}); err != nil {
+					return err
+				}
+			}
+		} else {
+			if counted {
+				c.VisitsRemaining = ptr(*c.VisitsRemaining + 1)
+			}
+			c.FundsRemaining += r.Amount
+			c.UpdatedAt = now
+			if err := s.Repo.SaveCard(ctx, c); err != nil {
+				return err
+			}
+		}
+		out = posted.ID
+		return s.Repo.SetRedemptionReturned(ctx, r.ID, now, posted.ID)
+	})
+	return out, err
+}
+
+// memo is a ledger memo of at most 500 characters.
+func memo(reason string) string {
+	if r := []rune(reason); len(r) > 500 {
+		return string(r[:500])
+	}
+	return reason
+}
+
+var _ payment.VisitReturner = (*Service)(nil)
 
 // perVisit is one visit's share of the price, rounded half up.
 func perVisit(price int64, visits int) int64 {

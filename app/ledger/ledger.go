@@ -291,6 +291,16 @@ func (s *Service) Post(ctx context.Context, t Transaction) (Transaction, error) 
 
 // Reverse posts the exact opposite of transaction id under key (one reversal per transaction).
 func (s *Service) Reverse(ctx context.Context, id uuid.UUID, key, memo, by string) (Transaction, error) {
+	return s.reverse(ctx, id, nil, key, memo, by)
+}
+
+// ReverseFor is Reverse referencing ref (the business object that undoes it, e.g. the refund
+// giving a card visit back) instead of the original's ref.
+func (s *Service) ReverseFor(ctx context.Context, id uuid.UUID, ref Ref, key, memo, by string) (Transaction, error) {
+	return s.reverse(ctx, id, &ref, key, memo, by)
+}
+
+func (s *Service) reverse(ctx context.Context, id uuid.UUID, ref *Ref, key, memo, by string) (Transaction, error) {
 	var out Transaction
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		orig, err := s.store.Get(ctx, id)
@@ -298,6 +308,9 @@ func (s *Service) Reverse(ctx context.Context, id uuid.UUID, key, memo, by strin
 			return err
 		}
 		rev := Transaction{Kind: orig.Kind + ".reversal", Ref: orig.Ref, Key: key, Memo: memo, CreatedBy: by, Reverses: orig.ID}
+		if ref != nil {
+			rev.Ref = *ref
+		}
 		for _, e := range orig.Entries {
 			rev.Entries = append(rev.Entries, Entry{Account: e.Account, Amount: -e.Amount})
 		}

@@ -56,8 +56,15 @@ type EventHandler interface {
 type RefundFacts struct {
 	RefundID uuid.UUID
 	OrderID  uuid.UUID
-	Amount   int64 // this refund
-	Paid     int64 // what the order was paid in total
+	// Amount is what this refund takes out of HQ/order_funds, the account commission splits
+	// from (its split total is what the order's postings brought into it): for money the
+	// refund's amount; for a visit payment given back, the redemption's value (the order_funds
+	// line of its card.redeem posting, price/visits), not the amount the visit covered. Always > 0:
+	// a refund that takes nothing out of order funds runs no hook.
+	Amount int64
+	// Paid is what the order counts as paid once this refund is booked: its succeeded payments
+	// at their amounts (money refunds do not lower it; a visit payment given back drops out).
+	Paid int64
 }
 
 // RefundHook hears of refunds in their transactions (commission claws back its proportional
@@ -68,6 +75,29 @@ type RefundHook interface {
 	// RefundFailed runs when a refund BeforeRefund saw fails (the processor refused it, or
 	// failed it after it had succeeded), before its posting is reversed. Each refund fails once.
 	RefundFailed(ctx context.Context, r RefundFacts) error
+}
+
+// VisitRedemption is a visit of a visit card redeemed on an order (prepaid cards), which the
+// payment area records as a payment of the order in the redemption's transaction.
+type VisitRedemption struct {
+	RedemptionID uuid.UUID
+	OrderID      uuid.UUID
+	LedgerTxID   uuid.UUID // the card.redeem posting (uuid.Nil: the redemption moved nothing)
+}
+
+// VisitReturn asks for a redeemed visit back: its visit payment is being refunded.
+type VisitReturn struct {
+	RedemptionID uuid.UUID
+	RefundID     uuid.UUID // the refund giving it back (the reversal's ledger ref)
+	Reason       string
+}
+
+// VisitReturner gives a redeemed visit back (prepaid cards, registered at wiring) in the
+// refund's transaction: it reverses the redemption's card.redeem posting (idempotent key),
+// restores the card's visit and funds and marks the redemption returned. It returns the
+// reversal's ledger transaction (uuid.Nil when the redemption had posted nothing).
+type VisitReturner interface {
+	ReturnVisit(ctx context.Context, r VisitReturn) (ledgerTxID uuid.UUID, err error)
 }
 
 // PaidHook runs in the transaction that records an order as fully paid (commission splits an

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -174,8 +175,7 @@ func processorErr(err error) error {
 }
 
 // succeed records p as paid by method in the transaction of ctx, with the order row locked:
-// the ledger posting, then what the order does next (confirmed; refunded when it was
-// cancelled meanwhile; the PaidHook when fully paid).
+// the ledger posting, then what the order does next (afterPaid).
 func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method string) (Payment, error) {
 	now := s.clock.Now()
 	ps, err := s.repo.OrderPayments(ctx, o.ID, false)
@@ -191,15 +191,22 @@ func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method s
 	if err := s.repo.UpdatePayment(ctx, p); err != nil {
 		return p, err
 	}
+	return p, s.afterPaid(ctx, o, p, before)
+}
+
+// afterPaid is what an order does once p (succeeded and saved, the order locked) is paid, when
+// it had been paid before before: confirmed when it was waiting for payment; refunded when it
+// was cancelled meanwhile; the PaidHook when p makes it fully paid.
+func (s *Service) afterPaid(ctx context.Context, o OrderFacts, p Payment, before int64) error {
 	switch {
 	case o.Status == booking.PendingPayment && p.Kind != KindBalance:
 		if _, err := s.orders.ConfirmPayment(system(ctx), o.ID); err != nil {
-			return p, fmt.Errorf("payment: confirm order %s: %w", o.ID, err)
+			return fmt.Errorf("payment: confirm order %s: %w", o.ID, err)
 		}
 	case o.Status == booking.Cancelled || o.Status == booking.NoShow:
 		// Paid after the order was cancelled (e.g. the unpaid timeout won the race): all back.
 		_, err := s.newRefundAfter(ctx, p, p.Amount, "order cancelled before the payment arrived", SourceLatePayment, "", 0)
-		return p, err
+		return err
 	}
 	if before < o.Total && before+p.Amount >= o.Total {
 		s.mu.RLock()
@@ -207,11 +214,79 @@ func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method s
 		s.mu.RUnlock()
 		for _, h := range hooks {
 			if err := h.OrderPaid(ctx, o.ID); err != nil {
-				return p, err
+				return err
 			}
 		}
 	}
-	return p, nil
+	return nil
+}
+
+// visitKeyPrefix starts a visit payment's idempotency key; the redemption's ID follows.
+const visitKeyPrefix = "visit:"
+
+// RecordVisit implements card.Payments: a visit redeemed on an order (in the redemption's
+// transaction) is a succeeded payment of channel and method visit_card that posts nothing of
+// its own — its ledger transaction is the card.redeem posting. A visit covers the service, so
+// the payment is what the order still owes (its total less what was paid), of kind full while
+// the order waits for payment (any deposit included) and balance otherwise; then the order
+// goes on as after any payment (afterPaid), and open Stripe payments, now pointless, are
+// cancelled. An order that owes nothing is 409 nothing_due; a cancelled one payment_not_due.
+func (s *Service) RecordVisit(ctx context.Context, v VisitRedemption) (Payment, error) {
+	var out Payment
+	err := s.db.InTx(ctx, func(ctx context.Context) error {
+		o, err := s.repo.Order(ctx, v.OrderID, true)
+		if errs.KindOf(err) == errs.NotFound {
+			return ErrOrderNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if o.Status == booking.Cancelled || o.Status == booking.NoShow {
+			return ErrPaymentNotDue
+		}
+		ps, err := s.repo.OrderPayments(ctx, o.ID, true)
+		if err != nil {
+			return err
+		}
+		before := paidOf(ps)
+		if o.Total-before <= 0 {
+			return ErrNothingDue
+		}
+		kind := KindBalance
+		if o.Status == booking.PendingPayment {
+			kind = KindFull
+		}
+		now := s.clock.Now()
+		out = Payment{ID: newID(), OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: kind, Channel: ChannelVisitCard,
+			Method: ChannelVisitCard, Amount: o.Total - before, Currency: o.Currency, Status: StatusSucceeded,
+			IdempotencyKey: visitKeyPrefix + v.RedemptionID.String(), RecordedBy: subject(ctx), LedgerTxID: v.LedgerTxID,
+			PaidAt: &now, CreatedAt: now, UpdatedAt: now}
+		if err := s.repo.InsertPayment(ctx, out); err != nil {
+			return dbx.Err(err)
+		}
+		for _, p := range ps {
+			if p.Channel == ChannelStripe && (p.Status == StatusPending || p.Status == StatusFailed) {
+				p.Status, p.UpdatedAt = StatusCanceled, now
+				if err := s.repo.UpdatePayment(ctx, p); err != nil {
+					return err
+				}
+				if err := s.enqueueCancelIntent(ctx, p); err != nil {
+					return err
+				}
+			}
+		}
+		return s.afterPaid(ctx, o, out, before)
+	})
+	return out, err
+}
+
+// visitRedemption is the redemption a visit payment records (from its key).
+func visitRedemption(p Payment) (uuid.UUID, error) {
+	id, err := uuid.Parse(strings.TrimPrefix(p.IdempotencyKey, visitKeyPrefix))
+	if err != nil || !strings.HasPrefix(p.IdempotencyKey, visitKeyPrefix) {
+		return uuid.Nil, fmt.Errorf("payment %s: visit payment without its redemption (key %q)", p.ID, p.IdempotencyKey)
+	}
+	return id, nil
 }
 
 // paymentPosting is docs/money.md's posting of a payment.

@@ -37,6 +37,7 @@ var (
 	ErrProcessor         = errs.New(errs.Unavailable, "payment_processor_unavailable", "the payment processor did not answer; try again")
 	ErrBadSignature      = errs.New(errs.Invalid, "webhook_signature_invalid", "the event's signature is forged, stale or made with another secret")
 	ErrPaymentOutOfScope = ErrOrderNotFound
+	ErrNoVisitReturner   = errors.New("payment: no visit returner registered; a visit payment cannot be refunded")
 	errNotYet            = errors.New("payment: the event's payment has not succeeded yet; retried until it has")
 )
 
@@ -52,6 +53,10 @@ const (
 	ChannelStripe      = "stripe"
 	ChannelCash        = "cash"
 	ChannelStoredValue = "stored_value"
+	// ChannelVisitCard is a visit of a visit card redeemed on the order (prepaid cards): it
+	// posts nothing itself (its ledger transaction is the card.redeem posting), its key is
+	// visitKeyPrefix + the redemption's ID, and it is refunded whole by giving the visit back.
+	ChannelVisitCard = "visit_card"
 
 	StatusPending              = "pending"
 	StatusAwaitingConfirmation = "awaiting_confirmation"
@@ -250,6 +255,7 @@ type Service struct {
 	refundHks []RefundHook
 	paidHks   []PaidHook
 	resolvers []TenantResolver
+	visits    VisitReturner
 }
 
 // NewService wires the payment service.
@@ -291,6 +297,14 @@ func (s *Service) RegisterEventHandler(h EventHandler) {
 	for _, t := range h.Types() {
 		s.events[t] = append(s.events[t], h)
 	}
+}
+
+// RegisterVisitReturner makes v (prepaid cards) give visits back when visit payments are
+// refunded.
+func (s *Service) RegisterVisitReturner(v VisitReturner) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.visits = v
 }
 
 // AddRefundHook runs h in every refund's transaction before its posting (commission clawback).
@@ -412,11 +426,17 @@ func (s *Service) ForOrder(ctx context.Context, orderID uuid.UUID) (OrderMoney, 
 	return out, err
 }
 
-// paidOf sums an order's succeeded payments.
+// paidOf sums an order's succeeded payments. A visit payment given back (refunded, always
+// whole) no longer counts: the order owes again and may take another visit or payment, while
+// money refunds (a store's decision) leave the order paid.
 func paidOf(ps []Payment) int64 {
 	var n int64
 	for _, p := range ps {
-		if p.Status == StatusSucceeded {
+		switch {
+		case p.Status != StatusSucceeded:
+		case p.Channel == ChannelVisitCard:
+			n += p.Amount - p.Refunded
+		default:
 			n += p.Amount
 		}
 	}

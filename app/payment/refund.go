@@ -112,6 +112,10 @@ func (s *Service) newRefundAfter(ctx context.Context, p Payment, amount int64, r
 		return Refund{}, errs.New(errs.Conflict, ErrRefundExceedsPaid.Code,
 			fmt.Sprintf("at most %d can still be refunded from this payment", p.Amount-p.Refunded))
 	}
+	if p.Channel == ChannelVisitCard && amount != p.Amount-p.Refunded {
+		return Refund{}, errs.Invalidf("visit_refund_partial", "a visit payment is refunded whole, by giving the visit back",
+			errs.Field("amount", fmt.Sprintf("must be %d, the whole payment", p.Amount-p.Refunded)))
+	}
 	now := s.clock.Now()
 	id := newID()
 	r := Refund{ID: id, PaymentID: p.ID, OrderID: p.OrderID, Amount: amount, Currency: p.Currency, Reason: reason, Source: source,
@@ -123,7 +127,9 @@ func (s *Service) newRefundAfter(ctx context.Context, p Payment, amount int64, r
 }
 
 // postRefund inserts r, adds it to the payment, runs the hooks and posts it; a pending
-// Stripe refund's call is queued after delay (negative: not queued).
+// Stripe refund's call is queued after delay (negative: not queued). A visit payment's refund
+// posts nothing itself: the card area gives the visit back by reversing its card.redeem
+// posting, which is the refund's ledger transaction.
 func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay time.Duration) error {
 	if err := s.repo.InsertRefund(ctx, *r); err != nil {
 		return dbx.Err(err)
@@ -137,13 +143,32 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay ti
 	if err != nil {
 		return err
 	}
+	out, err := s.outOfOrderFunds(ctx, p, *r)
+	if err != nil {
+		return err
+	}
 	s.mu.RLock()
-	hooks := s.refundHks
+	hooks, visits := s.refundHks, s.visits
 	s.mu.RUnlock()
-	for _, h := range hooks {
-		if err := h.BeforeRefund(ctx, RefundFacts{RefundID: r.ID, OrderID: r.OrderID, Amount: r.Amount, Paid: paidOf(ps)}); err != nil {
+	if out > 0 {
+		for _, h := range hooks {
+			if err := h.BeforeRefund(ctx, RefundFacts{RefundID: r.ID, OrderID: r.OrderID, Amount: out, Paid: paidOf(ps)}); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Channel == ChannelVisitCard {
+		redemption, err := visitRedemption(p)
+		if err != nil {
 			return err
 		}
+		if visits == nil {
+			return ErrNoVisitReturner
+		}
+		if r.LedgerTxID, err = visits.ReturnVisit(ctx, VisitReturn{RedemptionID: redemption, RefundID: r.ID, Reason: r.Reason}); err != nil {
+			return err
+		}
+		return s.repo.UpdateRefund(ctx, *r)
 	}
 	tx, err := s.ledger.Post(ctx, refundPosting(p, *r))
 	if err != nil {
@@ -159,6 +184,28 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay ti
 		}
 	}
 	return nil
+}
+
+// outOfOrderFunds is what refund r of p takes out of HQ/order_funds (RefundFacts.Amount): its
+// amount, or for a visit payment (refunded whole) what its card.redeem posting put in.
+func (s *Service) outOfOrderFunds(ctx context.Context, p Payment, r Refund) (int64, error) {
+	if p.Channel != ChannelVisitCard {
+		return r.Amount, nil
+	}
+	if p.LedgerTxID == uuid.Nil {
+		return 0, nil
+	}
+	tx, err := s.ledger.Get(ctx, p.LedgerTxID)
+	if err != nil {
+		return 0, err
+	}
+	var in int64
+	for _, e := range tx.Entries {
+		if e.Account.Owner.Kind == ledger.OwnerHQ && e.Account.Purpose == ledger.OrderFunds {
+			in += e.Amount
+		}
+	}
+	return in, nil
 }
 
 // refundPosting is docs/money.md's posting of a refund.
@@ -356,7 +403,9 @@ func (s *Service) CancelAndRefund(ctx context.Context, orderID uuid.UUID, reason
 }
 
 // RefundCancelled refunds a cancelled order by its cancellation fee (for a booking hook or a
-// job): what was paid and not yet refunded, less the fee not yet covered. Idempotent.
+// job): the money paid and not yet refunded, less the fee not yet covered; visits redeemed on
+// the order go back whole (the fee is money: it is never taken from a visit, so an order paid
+// only by a visit costs the customer nothing to cancel). Idempotent.
 func (s *Service) RefundCancelled(ctx context.Context, orderID uuid.UUID) ([]Refund, error) {
 	var out []Refund
 	err := s.db.InTx(ctx, func(ctx context.Context) (err error) {
@@ -381,19 +430,28 @@ func (s *Service) refundCancelled(ctx context.Context, orderID uuid.UUID) ([]Ref
 	if err != nil {
 		return nil, err
 	}
-	var kept int64 // what stays with the tenant already
+	var out []Refund
+	var kept int64 // money that stays with the tenant already
 	for _, p := range ps {
-		if p.Status == StatusSucceeded {
+		switch {
+		case p.Status != StatusSucceeded || p.Amount-p.Refunded <= 0:
+		case p.Channel == ChannelVisitCard:
+			// a visit goes back whole: no fee is taken from a visit
+			r, err := s.newRefund(ctx, p, p.Amount-p.Refunded, "order cancelled: the card visit is given back", SourceCancellation, "")
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, r)
+		default:
 			kept += p.Amount - p.Refunded
 		}
 	}
 	give := kept - o.CancelFee
-	var out []Refund
 	for _, p := range ps {
 		if give <= 0 {
 			break
 		}
-		if p.Status != StatusSucceeded || p.Amount-p.Refunded <= 0 {
+		if p.Status != StatusSucceeded || p.Channel == ChannelVisitCard || p.Amount-p.Refunded <= 0 {
 			continue
 		}
 		amt := min(give, p.Amount-p.Refunded)

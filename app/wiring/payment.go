@@ -12,12 +12,15 @@ import (
 
 // wirePayment builds payments (intents, cash, stored value, refunds, Stripe's webhook) and
 // registers their API, then hands it the other money areas (built before it): prepaid cards
-// settle their own PaymentIntents, commission splits paid orders and claws back on refunds,
+// settle their own PaymentIntents and record redeemed visits as payments (which a refund gives
+// back), commission splits paid orders and claws back on refunds,
 // and payouts hear of Connect account updates and transfer reversals.
 func (a *App) wirePayment(api huma.API) {
 	a.Payment = payment.NewService(payment.Deps{DB: a.DB, Repo: paymentdb.New(a.DB), Ledger: a.Ledger, Gateway: a.Gateway,
 		Orders: a.Booking, Outbox: a.Outbox, Clock: clock.System{}, WebhookSecret: a.Cfg.StripeWebhookKey, Log: a.Log})
 	a.Payment.RegisterIntentHandler(payment.PurposeCardPurchase, a.Card)
+	a.Card.SetPayments(a.Payment)           // a visit redeemed is the order's payment
+	a.Payment.RegisterVisitReturner(a.Card) // refunding it gives the visit back
 	a.Payment.AddPaidHook(a.Commission)
 	a.Payment.AddRefundHook(a.Commission)
 	a.Payment.RegisterEventHandler(a.Payout)

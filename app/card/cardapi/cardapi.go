@@ -313,10 +313,13 @@ type CardRedemptionDTO struct {
 	Amount     int64      `json:"amount" doc:"Moved from card funds to the order"`
 	LedgerTxID *uuid.UUID `json:"ledger_tx_id"`
 	CreatedAt  time.Time  `json:"created_at"`
+	ReturnedAt *time.Time `json:"returned_at,omitempty" doc:"When the visit was given back (its payment refunded or the order cancelled)"`
+	ReturnTxID *uuid.UUID `json:"return_tx_id,omitempty" doc:"The reversal of the card.redeem posting"`
 }
 
 func toRedemptionDTO(r card.Redemption) CardRedemptionDTO {
-	return CardRedemptionDTO{ID: r.ID, CardID: r.CardID, OrderID: r.OrderID, Amount: r.Amount, LedgerTxID: nilID(r.LedgerTxID), CreatedAt: r.CreatedAt}
+	return CardRedemptionDTO{ID: r.ID, CardID: r.CardID, OrderID: r.OrderID, Amount: r.Amount, LedgerTxID: nilID(r.LedgerTxID), CreatedAt: r.CreatedAt,
+		ReturnedAt: r.ReturnedAt, ReturnTxID: nilID(r.ReturnTxID)}
 }
 
 // CardAdjustmentDTO is a manual adjustment.

@@ -11,6 +11,7 @@ import (
 
 	"doorstep/app/card"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
 )
 
@@ -356,7 +357,9 @@ func (r *Repo) DueCards(ctx context.Context, now time.Time, limit int) ([]uuid.U
 // Order implements card.Repo.
 func (r *Repo) Order(ctx context.Context, id uuid.UUID) (card.OrderFacts, error) {
 	var o card.OrderFacts
-	res := r.db.Conn(ctx).Raw(`select id, customer_id, store_id, service_id, status, total, currency, starts_at from orders where id = ? for share`, id).Scan(&o)
+	// for update, as the payment area locks orders: a share lock upgraded there would deadlock
+	// two redemptions on one order
+	res := r.db.Conn(ctx).Raw(`select id, customer_id, store_id, service_id, status, total, currency, starts_at from orders where id = ? for update`, id).Scan(&o)
 	if res.Error != nil {
 		return o, dbx.Err(res.Error)
 	}
@@ -372,9 +375,16 @@ type redemptionRow struct {
 	LedgerTxID                    *uuid.UUID
 	CreatedBy                     string
 	CreatedAt                     time.Time
+	ReturnedAt                    *time.Time
+	ReturnTxID                    *uuid.UUID
 }
 
 func (redemptionRow) TableName() string { return "card_redemptions" }
+
+func (x redemptionRow) core() card.Redemption {
+	return card.Redemption{ID: x.ID, CardID: x.CardID, OrderID: x.OrderID, Amount: x.Amount, LedgerTxID: idOf(x.LedgerTxID),
+		CreatedBy: x.CreatedBy, CreatedAt: x.CreatedAt, ReturnedAt: x.ReturnedAt, ReturnTxID: idOf(x.ReturnTxID)}
+}
 
 // InsertRedemption implements card.Repo.
 func (r *Repo) InsertRedemption(ctx context.Context, x card.Redemption) error {
@@ -404,10 +414,30 @@ func (r *Repo) Redemptions(ctx context.Context, cardID uuid.UUID) ([]card.Redemp
 	}
 	out := make([]card.Redemption, 0, len(rows))
 	for _, x := range rows {
-		out = append(out, card.Redemption{ID: x.ID, CardID: x.CardID, OrderID: x.OrderID, Amount: x.Amount, LedgerTxID: idOf(x.LedgerTxID),
-			CreatedBy: x.CreatedBy, CreatedAt: x.CreatedAt})
+		out = append(out, x.core())
 	}
 	return out, nil
+}
+
+// Redemption implements card.Repo.
+func (r *Repo) Redemption(ctx context.Context, id uuid.UUID, lock bool) (card.Redemption, error) {
+	q := `select * from card_redemptions where id = ?`
+	if lock {
+		q += ` for update`
+	}
+	var rows []redemptionRow
+	if err := r.db.Conn(ctx).Raw(q, id).Scan(&rows).Error; err != nil {
+		return card.Redemption{}, dbx.Err(err)
+	}
+	if len(rows) == 0 {
+		return card.Redemption{}, errs.New(errs.NotFound, "not_found", "no such redemption")
+	}
+	return rows[0].core(), nil
+}
+
+// SetRedemptionReturned implements card.Repo.
+func (r *Repo) SetRedemptionReturned(ctx context.Context, id uuid.UUID, at time.Time, txID uuid.UUID) error {
+	return dbx.Err(r.db.Conn(ctx).Exec(`update card_redemptions set returned_at = ?, return_tx_id = ? where id = ?`, at, nilID(txID), id).Error)
 }
 
 type adjustmentRow struct {

@@ -59,7 +59,7 @@ type PaymentRecordDTO struct {
 	ID           uuid.UUID  `json:"id"`
 	OrderID      uuid.UUID  `json:"order_id"`
 	Kind         string     `json:"kind" enum:"full,deposit,balance"`
-	Channel      string     `json:"channel" enum:"stripe,cash,stored_value"`
+	Channel      string     `json:"channel" enum:"stripe,cash,stored_value,visit_card"`
 	Method       string     `json:"method,omitempty"`
 	Amount       int64      `json:"amount"`
 	Currency     string     `json:"currency"`
