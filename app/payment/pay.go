@@ -177,12 +177,21 @@ func processorErr(err error) error {
 // succeed records p as paid by method in the transaction of ctx, with the order row locked:
 // the ledger posting, then what the order does next (afterPaid).
 func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method string) (Payment, error) {
+	return s.succeedWith(ctx, o, p, method, p.Amount)
+}
+
+// succeedWith is succeed for a payment the processor says brought in received (at most
+// p.Amount): the payment and its posting are what was received, and a payment short of what
+// it asked for does not confirm the order (the rest is still due).
+func (s *Service) succeedWith(ctx context.Context, o OrderFacts, p Payment, method string, received int64) (Payment, error) {
 	now := s.clock.Now()
 	ps, err := s.repo.OrderPayments(ctx, o.ID, false)
 	if err != nil {
 		return p, err
 	}
 	before := paidOf(ps)
+	asked := p.Amount
+	p.Amount = min(received, p.Amount)
 	tx, err := s.ledger.Post(ctx, paymentPosting(p, method))
 	if err != nil {
 		return p, err
@@ -191,22 +200,29 @@ func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method s
 	if err := s.repo.UpdatePayment(ctx, p); err != nil {
 		return p, err
 	}
-	return p, s.afterPaid(ctx, o, p, before)
+	return p, s.afterPaid(ctx, o, p, before, asked)
 }
 
 // afterPaid is what an order does once p (succeeded and saved, the order locked) is paid, when
-// it had been paid before before: confirmed when it was waiting for payment; refunded when it
-// was cancelled meanwhile; the PaidHook when p makes it fully paid.
-func (s *Service) afterPaid(ctx context.Context, o OrderFacts, p Payment, before int64) error {
+// it had been paid before before and p was meant to pay asked: confirmed when it was waiting
+// for payment and p paid all it asked; refunded when it was cancelled meanwhile; the excess
+// refunded at once when p took it past its total (two ways of paying raced); the PaidHook when
+// p makes it fully paid.
+func (s *Service) afterPaid(ctx context.Context, o OrderFacts, p Payment, before, asked int64) error {
 	switch {
-	case o.Status == booking.PendingPayment && p.Kind != KindBalance:
-		if _, err := s.orders.ConfirmPayment(system(ctx), o.ID); err != nil {
-			return fmt.Errorf("payment: confirm order %s: %w", o.ID, err)
-		}
 	case o.Status == booking.Cancelled || o.Status == booking.NoShow:
 		// Paid after the order was cancelled (e.g. the unpaid timeout won the race): all back.
 		_, err := s.newRefundAfter(ctx, p, p.Amount, "order cancelled before the payment arrived", SourceLatePayment, "", 0)
 		return err
+	case o.Status == booking.PendingPayment && p.Kind != KindBalance && p.Amount >= asked:
+		if _, err := s.orders.ConfirmPayment(system(ctx), o.ID); err != nil {
+			return fmt.Errorf("payment: confirm order %s: %w", o.ID, err)
+		}
+	}
+	if excess := min(before+p.Amount-o.Total, p.Amount); excess > 0 && p.Channel != ChannelVisitCard {
+		if _, err := s.newRefundAfter(ctx, p, excess, "paid more than the order's total: the excess is returned", SourceOverpayment, "", 0); err != nil {
+			return err
+		}
 	}
 	if before < o.Total && before+p.Amount >= o.Total {
 		s.mu.RLock()
@@ -275,7 +291,7 @@ func (s *Service) RecordVisit(ctx context.Context, v VisitRedemption) (Payment, 
 				}
 			}
 		}
-		return s.afterPaid(ctx, o, out, before)
+		return s.afterPaid(ctx, o, out, before, out.Amount)
 	})
 	return out, err
 }

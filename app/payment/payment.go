@@ -70,6 +70,7 @@ const (
 	SourceAPI          = "api"
 	SourceCancellation = "cancellation"
 	SourceLatePayment  = "late_payment"
+	SourceOverpayment  = "overpayment" // the excess of a payment that took the order past its total
 	SourceStripe       = "stripe"
 )
 

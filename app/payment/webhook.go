@@ -280,7 +280,22 @@ func (s *Service) intentEvent(ctx context.Context, ev gateway.Event) (string, er
 	}
 	switch ev.Type {
 	case "payment_intent.succeeded":
-		if _, err := s.succeed(ctx, o, p, in.method()); err != nil {
+		received := in.AmountReceived
+		if received == 0 && in.Amount == p.Amount {
+			received = in.Amount // an event without amount_received (older API versions)
+		}
+		if !strings.EqualFold(in.Currency, p.Currency) || received <= 0 {
+			// Nothing Doorstep can book: someone must look at it in Stripe (refund it there).
+			s.log.ErrorContext(ctx, "payment: intent succeeded in another currency or for nothing; not booked",
+				"payment_id", p.ID, "intent", in.ID, "currency", in.Currency, "amount_received", in.AmountReceived)
+			p.Status, p.FailureCode, p.UpdatedAt = StatusFailed, "amount_mismatch", s.clock.Now()
+			return "failed: amount mismatch", s.repo.UpdatePayment(ctx, p)
+		}
+		if received < p.Amount {
+			s.log.WarnContext(ctx, "payment: intent received less than it asked; booking what was received",
+				"payment_id", p.ID, "intent", in.ID, "asked", p.Amount, "received", received)
+		}
+		if _, err := s.succeedWith(ctx, o, p, in.method(), received); err != nil {
 			return "", err
 		}
 		return "succeeded", nil

@@ -225,9 +225,9 @@ func (r *Repo) OpenStripePayment(ctx context.Context, orderID uuid.UUID, kind st
 
 // UpdatePayment implements payment.Repo.
 func (r *Repo) UpdatePayment(ctx context.Context, p payment.Payment) error {
-	return dbx.Err(r.conn(ctx).Exec(`update payments set method = ?, status = ?, refunded = ?, intent_id = ?, client_secret = ?,
+	return dbx.Err(r.conn(ctx).Exec(`update payments set amount = ?, method = ?, status = ?, refunded = ?, intent_id = ?, client_secret = ?,
 		failure_code = ?, ledger_tx_id = ?, paid_at = ?, updated_at = ? where id = ?`,
-		p.Method, p.Status, p.Refunded, p.IntentID, p.ClientSecret, p.FailureCode, nilIfZero(p.LedgerTxID), p.PaidAt, p.UpdatedAt, p.ID).Error)
+		p.Amount, p.Method, p.Status, p.Refunded, p.IntentID, p.ClientSecret, p.FailureCode, nilIfZero(p.LedgerTxID), p.PaidAt, p.UpdatedAt, p.ID).Error)
 }
 
 // OrderPayments implements payment.Repo.
