@@ -108,6 +108,8 @@ type Repo interface {
 	InsertSplit(ctx context.Context, s Split) error
 	// Split returns the order's split with its lines (ErrSplitNotFound), locked when lock.
 	Split(ctx context.Context, orderID uuid.UUID, lock bool) (Split, error)
+	// ResizeSplit saves a grown split: its total, refunded total and every line (new ones added).
+	ResizeSplit(ctx context.Context, s Split) error
 	// SaveSplit saves the status, settlement, refunded total and lines' clawed-back amounts.
 	SaveSplit(ctx context.Context, s Split) error
 	// InsertRefund records a refund once (ErrRefundSeen the second time).

@@ -42,7 +42,8 @@ func (s *Service) OrderCompleted(ctx context.Context, orderID uuid.UUID) error {
 }
 
 // Split splits a completed, fully paid order once: posts commission.split (key
-// split:<order id>) and stores the split with its lines. The split shares out everything the
+// split:<order id>) and stores the split with its lines; an order split before that has since
+// brought in more (see grow) has its split grown. The split shares out everything the
 // order brought in; refunds seen before it are clawed back in the same posting (each line
 // nets its share less ⌊amount × refunded / total⌋), so the outcome does not depend on whether
 // a refund came before or after the split. An order not yet completed and paid,
@@ -58,8 +59,9 @@ func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		if !o.Paid || (o.Status != "completed" && o.Status != "closed") {
 			return nil
 		}
-		if _, err := s.repo.Split(ctx, orderID, true); err == nil {
-			return nil
+		if sp, err := s.repo.Split(ctx, orderID, true); err == nil {
+			done, err = s.grow(ctx, o, &sp, nil)
+			return err
 		} else if !errors.Is(err, ErrSplitNotFound) {
 			return err
 		}
@@ -111,6 +113,95 @@ func (s *Service) Split(ctx context.Context, orderID uuid.UUID) (bool, error) {
 		return nil
 	})
 	return done, err
+}
+
+// KindSplitGrow is the posting that grows a split (see grow).
+const KindSplitGrow = "commission.split.grow"
+
+// grow brings an order's split (locked, with the order) up to what the order has brought in
+// since it was split — a visit redeemed again after one was returned, a balance paid for an
+// extra, a late payment whose excess is refunded — so that no money sits in order funds
+// unshared. The lines are computed again for the new total by the split's rule version (a
+// line may appear), each keeps its clawback at ⌊amount × refunded / total⌋, and the change in
+// each line's net share is posted as commission.split.grow (key split:<order id>:<total>):
+// to pending while the split waits, else straight to the owner's wallet (its debt first), a
+// drop (rounding) taken back like a clawback. also are accounts to lock with the split's own
+// (the caller's next posting). It returns whether it grew the split.
+func (s *Service) grow(ctx context.Context, o OrderFacts, sp *Split, also []ledger.Account) (bool, error) {
+	total, err := s.paidInto(ctx, sp.OrderID)
+	if err != nil || total <= sp.Total {
+		return false, err
+	}
+	var rules *Rules
+	if sp.RuleVersionID != uuid.Nil {
+		r, err := s.repo.GetRules(ctx, sp.RuleVersionID)
+		if err != nil {
+			return false, err
+		}
+		rules = &r
+	}
+	standing, err := s.repo.RefundedOnSplit(ctx, sp.ID)
+	if err != nil {
+		return false, err
+	}
+	refunded := min(total, standing)
+	type key struct {
+		party ledger.OwnerKind
+		owner uuid.UUID
+		share Share
+	}
+	at := map[key]int{}
+	for i, l := range sp.Lines {
+		at[key{l.Party, l.OwnerID, l.Share}] = i
+	}
+	lines := slices.Clone(sp.Lines)
+	deltas := make([]int64, len(lines))
+	kept := make([]bool, len(lines))
+	for _, nl := range Compute(rules, o, total) {
+		nl.ClawedBack = mulDiv(nl.Amount, refunded, total)
+		if i, ok := at[key{nl.Party, nl.OwnerID, nl.Share}]; ok {
+			nl.No = lines[i].No
+			deltas[i] = (nl.Amount - nl.ClawedBack) - (lines[i].Amount - lines[i].ClawedBack)
+			lines[i], kept[i] = nl, true
+			continue
+		}
+		nl.No = len(lines)
+		lines, deltas, kept = append(lines, nl), append(deltas, nl.Amount-nl.ClawedBack), append(kept, true)
+	}
+	for i := range sp.Lines {
+		if !kept[i] { // a share the larger total no longer has (it cannot grow into nothing, but be exact)
+			deltas[i] = -(lines[i].Amount - lines[i].ClawedBack)
+			lines[i].Amount, lines[i].ClawedBack = 0, 0
+		}
+	}
+	touched := append(slices.Clone(also), ledger.HQ().Account(ledger.OrderFunds, sp.Currency))
+	for _, l := range lines {
+		touched = append(touched, lineAccounts(*sp, l)...)
+	}
+	bal, err := s.lockBalances(ctx, touched)
+	if err != nil {
+		return false, err
+	}
+	tx := ledger.Transaction{Kind: KindSplitGrow, Ref: ledger.Ref{Kind: refOrder, ID: sp.OrderID},
+		Key: fmt.Sprintf("split:%s:%d", sp.OrderID, total), Memo: fmt.Sprintf("split grown from %d to %d", sp.Total, total), CreatedBy: "system"}
+	var net int64
+	for i, l := range lines {
+		switch d := deltas[i]; {
+		case d > 0:
+			tx.Entries = append(tx.Entries, giveLine(*sp, l, d, bal)...)
+		case d < 0:
+			tx.Entries = append(tx.Entries, clawLine(*sp, l, -d, bal)...)
+		}
+		net += deltas[i]
+	}
+	if net != 0 || len(tx.Entries) > 0 {
+		tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: -net})
+		if _, err := s.ledger.Post(ctx, tx); err != nil {
+			return false, err
+		}
+	}
+	sp.Total, sp.Refunded, sp.Lines = total, refunded, lines
+	return true, s.repo.ResizeSplit(ctx, *sp)
 }
 
 // paidInto is what the order brought into HQ's order funds: every posting to order_funds that
@@ -269,6 +360,11 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 			return ignoreSeen(s.repo.InsertRefund(ctx, rec))
 		}
 		if err != nil {
+			return err
+		}
+		// Money the order brought in after the split (e.g. the very payment this refund
+		// returns, as an overpayment) joins the split before the clawback is measured.
+		if _, err := s.grow(ctx, o, &sp, s.refundAccounts(o, sp)); err != nil {
 			return err
 		}
 		rec.SplitID = sp.ID

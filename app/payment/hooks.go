@@ -100,8 +100,9 @@ type VisitReturner interface {
 	ReturnVisit(ctx context.Context, r VisitReturn) (ledgerTxID uuid.UUID, err error)
 }
 
-// PaidHook runs in the transaction that records an order as fully paid (commission splits an
-// order once it is both paid and completed).
+// PaidHook runs in the transaction of every payment after which the order is fully paid
+// (commission splits an order once it is both paid and completed, and grows the split by
+// what a later payment brought in). It must be idempotent.
 type PaidHook interface {
 	OrderPaid(ctx context.Context, orderID uuid.UUID) error
 }

@@ -207,7 +207,8 @@ func (s *Service) succeedWith(ctx context.Context, o OrderFacts, p Payment, meth
 // it had been paid before before and p was meant to pay asked: confirmed when it was waiting
 // for payment and p paid all it asked; refunded when it was cancelled meanwhile; the excess
 // refunded at once when p took it past its total (two ways of paying raced); the PaidHook when
-// p makes it fully paid.
+// the order is fully paid after p (every time: commission grows a split by what came in
+// after it).
 func (s *Service) afterPaid(ctx context.Context, o OrderFacts, p Payment, before, asked int64) error {
 	switch {
 	case o.Status == booking.Cancelled || o.Status == booking.NoShow:
@@ -224,7 +225,7 @@ func (s *Service) afterPaid(ctx context.Context, o OrderFacts, p Payment, before
 			return err
 		}
 	}
-	if before < o.Total && before+p.Amount >= o.Total {
+	if before+p.Amount >= o.Total { // fully paid (again: commission shares out what came in since)
 		s.mu.RLock()
 		hooks := s.paidHks
 		s.mu.RUnlock()

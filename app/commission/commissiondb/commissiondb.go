@@ -369,6 +369,34 @@ func (r *Repo) Split(ctx context.Context, orderID uuid.UUID, lock bool) (commiss
 	return s, nil
 }
 
+// ResizeSplit implements commission.Repo.
+func (r *Repo) ResizeSplit(ctx context.Context, s commission.Split) error {
+	tenant, err := dbx.RequireTenant(ctx)
+	if err != nil {
+		return err
+	}
+	c := r.db.Conn(ctx)
+	if err := c.Exec(`update commission_splits set total = ?, refunded = ? where id = ?`, s.Total, s.Refunded, s.ID).Error; err != nil {
+		return dbx.Err(err)
+	}
+	for _, l := range s.Lines {
+		var rl *int
+		if l.RuleLine >= 0 {
+			rl = &l.RuleLine
+		}
+		if err := c.Exec(`insert into commission_split_lines (tenant_id, split_id, line, party, owner_id, share, basis, rate_bp, bonus_bp, fixed,
+			rule_line, capped, amount, clawed_back) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			on conflict (tenant_id, split_id, line) do update set basis = excluded.basis, rate_bp = excluded.rate_bp,
+			bonus_bp = excluded.bonus_bp, fixed = excluded.fixed, rule_line = excluded.rule_line, capped = excluded.capped,
+			amount = excluded.amount, clawed_back = excluded.clawed_back`,
+			tenant, s.ID, l.No, string(l.Party), optID(l.OwnerID), string(l.Share), string(l.Basis), l.RateBP, l.BonusBP, l.Fixed, rl,
+			l.Capped, l.Amount, l.ClawedBack).Error; err != nil {
+			return dbx.Err(err)
+		}
+	}
+	return nil
+}
+
 // SaveSplit implements commission.Repo.
 func (r *Repo) SaveSplit(ctx context.Context, s commission.Split) error {
 	c := r.db.Conn(ctx)

@@ -496,3 +496,85 @@ func amounts(sp commission.Split) []int64 {
 func paymentFacts(refundID, orderID uuid.UUID, amount int64) payment.RefundFacts {
 	return payment.RefundFacts{RefundID: refundID, OrderID: orderID, Amount: amount, Paid: amount}
 }
+
+// payMore posts another payment of an order (a balance, a visit redeemed again, a late
+// intent) under its own key, and runs the PaidHook, as payment does.
+func (w *world) payMore(orderID uuid.UUID, amount int64) {
+	w.t.Helper()
+	require.NoError(w.t, w.db.Tx.InTx(w.system(), func(ctx context.Context) error {
+		_, err := w.ledger.Post(ctx, ledger.Transaction{Kind: "payment.card", Ref: ledger.Ref{Kind: "order", ID: orderID},
+			Key: "payment:" + uuid.NewString() + ":succeeded", Entries: []ledger.Entry{
+				{Account: ledger.External().Account(ledger.Clearing, "CNY"), Amount: -amount},
+				{Account: ledger.HQ().Account(ledger.OrderFunds, "CNY"), Amount: amount}}})
+		if err != nil {
+			return err
+		}
+		return w.svc.OrderPaid(ctx, orderID)
+	}))
+}
+
+// Money an order brings in after its split is shared out too: the split grows (the lines are
+// computed again for the new total, clawbacks kept in proportion), whether the money stays
+// (a balance), is refunded at once (an overpayment: the clawback is measured after growing),
+// or comes after settlement (straight to the wallet).
+func TestSplitGrowsWithMoneyPaidAfterIt(t *testing.T) {
+	db := dbtest.New(t)
+	clk := startClock()
+	w := newWorld(t, db, "cmi", clk)
+	w.publish(rulesFor(w))
+	_, err := w.svc.SaveSettings(w.ctx(), commission.Settings{HoldingDays: 1})
+	require.NoError(t, err)
+	staff := w.member(w.frStore, false) // the 10% line
+	o := w.order(w.frStore, "completed", staff, 10000)
+	w.pay(o, 10000)
+	_, err = w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	platformPending := ledger.Platform().Account(ledger.Pending, "CNY")
+	staffPending := ledger.Staff(staff).Account(ledger.Pending, "CNY")
+	orderFunds := ledger.HQ().Account(ledger.OrderFunds, "CNY")
+	require.Equal(t, int64(1000), w.balance(platformPending))
+
+	// A late payment of 5000 refunded at once as an overpayment: shared, then clawed back.
+	w.payMore(o, 5000)
+	w.refund(o, 5000, 15000)
+	sp, err := w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, int64(15000), sp.Total)
+	require.Equal(t, int64(5000), sp.Refunded)
+	require.Equal(t, []int64{1500, 750, 1500, 11250}, amounts(sp))
+	require.Equal(t, []int64{500, 250, 500, 3750}, clawed(sp))
+	require.Equal(t, int64(1000), w.balance(platformPending), "the fee is still 10% of what stayed")
+	require.Equal(t, int64(1000), w.balance(staffPending))
+	require.Zero(t, w.balance(orderFunds))
+
+	// A balance of 2000 for an extra: the split grows to 17000 (12000 kept).
+	w.payMore(o, 2000)
+	ok, err := w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	require.True(t, ok)
+	ok, err = w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	require.False(t, ok, "growing twice does nothing")
+	sp, err = w.svc.SplitOf(w.ctx(), o)
+	require.NoError(t, err)
+	require.Equal(t, int64(17000), sp.Total)
+	require.Equal(t, int64(1200), w.balance(platformPending))
+	require.Equal(t, int64(1200), w.balance(staffPending))
+	require.Zero(t, w.balance(orderFunds))
+	w.checkBooks()
+
+	// Settled; then 1000 more: its shares go straight to the wallets.
+	clk.Advance(3 * 24 * time.Hour)
+	n, err := w.svc.SettleDue(w.system())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	staffAvail := ledger.Staff(staff).Account(ledger.Available, "CNY")
+	availBefore := w.balance(staffAvail)
+	w.payMore(o, 1000)
+	_, err = w.svc.Split(w.system(), o)
+	require.NoError(t, err)
+	require.Equal(t, availBefore+100, w.balance(staffAvail))
+	require.Equal(t, int64(1300), w.balance(ledger.Platform().Account(ledger.Revenue, "CNY")))
+	require.Zero(t, w.balance(staffPending))
+	w.checkBooks()
+}
