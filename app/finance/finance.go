@@ -172,7 +172,9 @@ func Method(kind string, ref RefundRef) string {
 	return "refund"
 }
 
-func isRefund(kind string) bool { return strings.HasPrefix(kind, "refund") }
+// isRefund reports movements that give money back: refunds and their reversals, and visits
+// given back (card.redeem reversed for a refund).
+func isRefund(m Movement) bool { return strings.HasPrefix(m.Kind, "refund") || m.RefKind == "refund" }
 
 // Revenue reports daily revenue grouped by store, service or payment method over a period of
 // local days, within the caller's data scope.
@@ -240,7 +242,7 @@ func (s *Service) Revenue(ctx context.Context, p Period, by GroupBy) (Revenue, e
 				row = &r
 				rows[k] = row
 			}
-			if isRefund(m.Kind) {
+			if isRefund(m) {
 				row.Refunds -= m.Amount
 			} else {
 				row.Payments += m.Amount
@@ -356,7 +358,7 @@ type Statement struct {
 	Currency, TimeZone           string
 	OpeningPending, OpeningAvail int64
 	ClosingPending, ClosingAvail int64
-	Earned                       int64 // commission.split lines (pending)
+	Earned                       int64 // commission.split and .grow lines
 	ClawedBack                   int64 // commission.clawback lines (negative)
 	Lines                        []StatementLine
 }
@@ -435,7 +437,7 @@ func (s *Service) statement(ctx context.Context, kind string, id uuid.UUID, p Pe
 				avail += l.Amount
 			}
 			switch strings.TrimSuffix(l.Kind, ".reversal") {
-			case "commission.split":
+			case "commission.split", "commission.split.grow":
 				out.Earned += l.Amount
 			case "commission.clawback":
 				out.ClawedBack += l.Amount
