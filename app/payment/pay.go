@@ -191,6 +191,9 @@ func (s *Service) succeed(ctx context.Context, o OrderFacts, p Payment, method s
 	if err := s.repo.UpdatePayment(ctx, p); err != nil {
 		return p, err
 	}
+	if err := s.announcePaid(ctx, o, p); err != nil {
+		return p, err
+	}
 	switch {
 	case o.Status == booking.PendingPayment && p.Kind != KindBalance:
 		if _, err := s.orders.ConfirmPayment(system(ctx), o.ID); err != nil {
