@@ -200,6 +200,9 @@ func (s *Service) succeedWith(ctx context.Context, o OrderFacts, p Payment, meth
 	if err := s.repo.UpdatePayment(ctx, p); err != nil {
 		return p, err
 	}
+	if err := s.announcePaid(ctx, o, p); err != nil {
+		return p, err
+	}
 	return p, s.afterPaid(ctx, o, p, before, asked)
 }
 

@@ -177,6 +177,8 @@ type WebhookEvent struct {
 
 // Repo stores payments. Every method runs in the transaction of ctx.
 type Repo interface {
+	// Tenant returns what customer messages show of the tenant of ctx.
+	Tenant(ctx context.Context) (TenantFacts, error)
 	Settings(ctx context.Context) (Settings, error)
 	SaveSettings(ctx context.Context, s Settings) error
 

@@ -178,6 +178,9 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay ti
 	if err := s.repo.UpdateRefund(ctx, *r); err != nil {
 		return err
 	}
+	if err := s.announceRefund(ctx, *r); err != nil {
+		return err
+	}
 	if delay >= 0 && r.Status == StatusPending && s.outbox != nil {
 		if _, err := s.outbox.Add(ctx, &RefundPayload{RefundID: r.ID}, jobs.ProcessIn(delay), jobs.MaxRetry(25)); err != nil {
 			return err
@@ -314,6 +317,9 @@ func (s *Service) applyRefundStatus(ctx context.Context, r *Refund, stripeStatus
 		return s.failRefund(ctx, r, failure)
 	}
 	r.Status, r.UpdatedAt = want, s.clock.Now()
+	if err := s.announceRefund(ctx, *r); err != nil {
+		return err
+	}
 	return nil
 }
 
@@ -356,6 +362,9 @@ func (s *Service) failRefund(ctx context.Context, r *Refund, reason string) erro
 		reason = reason[:500]
 	}
 	r.Status, r.FailureReason, r.UpdatedAt = StatusFailed, reason, now
+	if err := s.announceRefund(ctx, *r); err != nil {
+		return err
+	}
 	return s.repo.UpdateRefund(ctx, *r)
 }
 

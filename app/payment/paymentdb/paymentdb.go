@@ -41,6 +41,26 @@ func deref(id *uuid.UUID) uuid.UUID {
 	return *id
 }
 
+// Tenant implements payment.Repo.
+func (r *Repo) Tenant(ctx context.Context) (payment.TenantFacts, error) {
+	tid, err := tenantOf(ctx)
+	if err != nil {
+		return payment.TenantFacts{}, err
+	}
+	var rows []struct{ BrandName, Name, Locale string }
+	if err := r.conn(ctx).Raw(`select brand_name, name, locale from tenants where id = ?`, tid).Scan(&rows).Error; err != nil {
+		return payment.TenantFacts{}, dbx.Err(err)
+	}
+	if len(rows) == 0 {
+		return payment.TenantFacts{}, dbx.Err(gorm.ErrRecordNotFound)
+	}
+	t := payment.TenantFacts{Brand: rows[0].BrandName, Locale: rows[0].Locale}
+	if t.Brand == "" {
+		t.Brand = rows[0].Name
+	}
+	return t, nil
+}
+
 // Settings implements payment.Repo.
 func (r *Repo) Settings(ctx context.Context) (payment.Settings, error) {
 	out := payment.DefaultSettings()
