@@ -232,16 +232,8 @@ func (s *Service) send(ctx context.Context, o Order, staffID uuid.UUID, template
 	if extra != nil {
 		extra(all, sf)
 	}
-	params := map[string]string{}
-	for _, k := range notify.TemplateParams[template] {
-		params[k] = all[k]
-	}
-	locale := f.Locale
-	if locale == "" {
-		locale = notify.DefaultLocale
-	}
-	return notify.Enqueue(ctx, s.outbox, notify.Message{Channel: notify.ChannelInbox, To: to, Locale: locale, Template: template,
-		Params: params, Data: map[string]string{"order_id": o.ID.String(), "order_no": o.Number}})
+	return notify.Enqueue(ctx, s.outbox, notify.ToInbox(to, f.Locale, template, notify.TemplateParams[template], all,
+		map[string]string{"order_id": o.ID.String(), "order_no": o.Number}))
 }
 
 // eta is the minutes from the staff member's last known location at the travel speed, or "0"

@@ -186,11 +186,8 @@ func (s *Service) grow(ctx context.Context, o OrderFacts, sp *Split, also []ledg
 		Key: fmt.Sprintf("split:%s:%d", sp.OrderID, total), Memo: fmt.Sprintf("split grown from %d to %d", sp.Total, total), CreatedBy: "system"}
 	var net int64
 	for i, l := range lines {
-		switch d := deltas[i]; {
-		case d > 0:
-			tx.Entries = append(tx.Entries, giveLine(*sp, l, d, bal)...)
-		case d < 0:
-			tx.Entries = append(tx.Entries, clawLine(*sp, l, -d, bal)...)
+		if deltas[i] != 0 {
+			tx.Entries = append(tx.Entries, lineEntries(*sp, l, deltas[i], bal)...)
 		}
 		net += deltas[i]
 	}
@@ -398,7 +395,7 @@ func (s *Service) BeforeRefund(ctx context.Context, r payment.RefundFacts) error
 			}
 			sp.Lines[i].ClawedBack += claws[i]
 			back += claws[i]
-			tx.Entries = append(tx.Entries, clawLine(sp, l, claws[i], bal)...)
+			tx.Entries = append(tx.Entries, lineEntries(sp, l, -claws[i], bal)...)
 		}
 		if back > 0 {
 			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: back})
@@ -482,7 +479,7 @@ func (s *Service) RefundFailed(ctx context.Context, r payment.RefundFacts) error
 			}
 			sp.Lines[i].ClawedBack -= gives[i]
 			back += gives[i]
-			tx.Entries = append(tx.Entries, giveLine(sp, l, gives[i], bal)...)
+			tx.Entries = append(tx.Entries, lineEntries(sp, l, gives[i], bal)...)
 		}
 		if back > 0 {
 			tx.Entries = append(tx.Entries, ledger.Entry{Account: ledger.HQ().Account(ledger.OrderFunds, sp.Currency), Amount: -back})
@@ -517,45 +514,32 @@ func lineAccounts(sp Split, l Line) []ledger.Account {
 	return out
 }
 
-// giveLine gives back give of what was clawed from one line's owner: to pending before
-// settlement; after it, first to the debt on receivable (balances locked in bal), the rest to
-// the available wallet.
-func giveLine(sp Split, l Line, give int64, bal map[ledger.Account]int64) []ledger.Entry {
+// lineEntries moves d of line l's share (positive: to its owner; negative: back from them):
+// while the split waits, on pending (HQ's and the platform's shares on their own accounts
+// always); after settlement a gain repays the owner's receivable debt first and the rest
+// reaches the available wallet, a loss comes from the wallet first and what it cannot cover
+// becomes debt (balances locked in bal).
+func lineEntries(sp Split, l Line, d int64, bal map[ledger.Account]int64) []ledger.Entry {
 	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
 		acct := pendingAccount(l, sp.Currency)
 		if sp.Status == StatusSettled {
 			acct = settledAccount(l, sp.Currency)
 		}
-		return []ledger.Entry{{Account: acct, Amount: give}}
+		return []ledger.Entry{{Account: acct, Amount: d}}
 	}
-	repay := min(give, max(0, -bal[receivable(l, sp.Currency)]))
+	wallet, debt := settledAccount(l, sp.Currency), receivable(l, sp.Currency)
+	first, rest, room, sign := wallet, debt, max(0, bal[wallet]), int64(-1)
+	if d > 0 {
+		first, rest, room, sign = debt, wallet, max(0, -bal[debt]), 1
+	}
+	size := d * sign
+	part := min(size, room)
 	var out []ledger.Entry
-	if repay > 0 {
-		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: repay})
+	if part > 0 {
+		out = append(out, ledger.Entry{Account: first, Amount: sign * part})
 	}
-	if give > repay {
-		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: give - repay})
-	}
-	return out
-}
-
-// clawLine takes claw back from one line's owner: from pending before settlement; after it,
-// from the available wallet (balances locked in bal) and the rest as a debt.
-func clawLine(sp Split, l Line, claw int64, bal map[ledger.Account]int64) []ledger.Entry {
-	if sp.Status == StatusPending || l.Party == ledger.OwnerHQ || l.Party == ledger.OwnerPlatform {
-		acct := pendingAccount(l, sp.Currency)
-		if sp.Status == StatusSettled {
-			acct = settledAccount(l, sp.Currency)
-		}
-		return []ledger.Entry{{Account: acct, Amount: -claw}}
-	}
-	take := min(claw, max(0, bal[settledAccount(l, sp.Currency)]))
-	var out []ledger.Entry
-	if take > 0 {
-		out = append(out, ledger.Entry{Account: settledAccount(l, sp.Currency), Amount: -take})
-	}
-	if claw > take {
-		out = append(out, ledger.Entry{Account: receivable(l, sp.Currency), Amount: -(claw - take)})
+	if size > part {
+		out = append(out, ledger.Entry{Account: rest, Amount: sign * (size - part)})
 	}
 	return out
 }

@@ -24,6 +24,19 @@ type SendPayload struct {
 // TaskType implements jobs.Payload.
 func (*SendPayload) TaskType() string { return TypeSend }
 
+// ToInbox is an in-app message of template to recipient to, in locale (DefaultLocale
+// when empty), with the template's parameters (names) taken from all; data rides along.
+func ToInbox(to, locale, template string, names []string, all, data map[string]string) Message {
+	params := make(map[string]string, len(names))
+	for _, k := range names {
+		params[k] = all[k]
+	}
+	if locale == "" {
+		locale = DefaultLocale
+	}
+	return Message{Channel: ChannelInbox, To: to, Locale: locale, Template: template, Params: params, Data: data}
+}
+
 // Enqueue adds m to the outbox in the transaction carried by ctx, so it is sent only if that
 // transaction commits. It renders m once first, so a bad template or missing parameter fails
 // the caller's request rather than a job later. SMS (login codes, arrival notices) goes to the

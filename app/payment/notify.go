@@ -75,15 +75,7 @@ func (s *Service) announce(ctx context.Context, o OrderFacts, template string, a
 	for k, v := range extra {
 		all[k] = v
 	}
-	params := map[string]string{}
-	for _, k := range notify.PaymentTemplateParams[template] {
-		params[k] = all[k]
-	}
-	locale := t.Locale
-	if locale == "" {
-		locale = notify.DefaultLocale
-	}
 	data["order_id"], data["order_no"] = o.ID.String(), o.Number
-	return notify.Enqueue(ctx, s.outbox, notify.Message{Channel: notify.ChannelInbox, To: notify.RecipientCustomer + ":" + o.CustomerID.String(),
-		Locale: locale, Template: template, Params: params, Data: data})
+	return notify.Enqueue(ctx, s.outbox, notify.ToInbox(notify.RecipientCustomer+":"+o.CustomerID.String(), t.Locale, template,
+		notify.PaymentTemplateParams[template], all, data))
 }

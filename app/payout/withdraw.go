@@ -219,16 +219,8 @@ func (s *Service) announce(ctx context.Context, w Withdrawal, st Status, reason 
 	}
 	all := map[string]string{notify.ParamBrand: t.Brand, notify.ParamAmount: fmtMoney(w.Amount, w.Currency),
 		notify.ParamFee: fmtMoney(w.Fee, w.Currency), notify.ParamNet: fmtMoney(w.Net(), w.Currency), notify.ParamReason: reason}
-	params := map[string]string{}
-	for _, k := range notify.PayoutTemplateParams[tpl] {
-		params[k] = all[k]
-	}
-	locale := t.Locale
-	if locale == "" {
-		locale = notify.DefaultLocale
-	}
-	return notify.Enqueue(ctx, s.outbox, notify.Message{Channel: notify.ChannelInbox, To: "user:" + w.RequestedBy.String(), Locale: locale,
-		Template: tpl, Params: params, Data: map[string]string{"withdrawal_id": w.ID.String(), "status": string(st)}})
+	return notify.Enqueue(ctx, s.outbox, notify.ToInbox("user:"+w.RequestedBy.String(), t.Locale, tpl, notify.PayoutTemplateParams[tpl], all,
+		map[string]string{"withdrawal_id": w.ID.String(), "status": string(st)}))
 }
 
 // Approve accepts a requested withdrawal (payouts:approve, tenant scope) and enqueues its

@@ -22,7 +22,7 @@ func succeededIntent(f *fixture, p payment.Payment, received int64, currency str
 	return stripeEvent("evt_"+uuid.NewString(), "payment_intent.succeeded", map[string]any{"id": "pi_" + p.ID.String()[:8],
 		"object": "payment_intent", "amount": p.Amount, "amount_received": received, "currency": currency, "status": "succeeded",
 		"payment_method_types": []string{"card"},
-		"metadata": map[string]string{payment.MetaTenant: f.Tenant.ID.String(), payment.MetaPurpose: string(payment.PurposeOrder), payment.MetaRef: p.ID.String()}})
+		"metadata":             map[string]string{payment.MetaTenant: f.Tenant.ID.String(), payment.MetaPurpose: string(payment.PurposeOrder), payment.MetaRef: p.ID.String()}})
 }
 
 // process receives a signed event and processes it at once, as the outbox task would.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"doorstep/app/commission"
 	"doorstep/app/kit/dbx"
@@ -300,13 +301,21 @@ func (r *Repo) InsertSplit(ctx context.Context, s commission.Split) error {
 		s.Currency, s.Status, s.LedgerTxID, s.CreatedAt).Error; err != nil {
 		return dbx.Err(err)
 	}
+	return putLines(c, tenant, s)
+}
+
+// putLines writes s's lines, replacing what a line held before (a split that grew).
+func putLines(c *gorm.DB, tenant uuid.UUID, s commission.Split) error {
 	for _, l := range s.Lines {
 		var rl *int
 		if l.RuleLine >= 0 {
 			rl = &l.RuleLine
 		}
 		if err := c.Exec(`insert into commission_split_lines (tenant_id, split_id, line, party, owner_id, share, basis, rate_bp, bonus_bp, fixed,
-			rule_line, capped, amount, clawed_back) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			rule_line, capped, amount, clawed_back) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			on conflict (tenant_id, split_id, line) do update set basis = excluded.basis, rate_bp = excluded.rate_bp,
+			bonus_bp = excluded.bonus_bp, fixed = excluded.fixed, rule_line = excluded.rule_line, capped = excluded.capped,
+			amount = excluded.amount, clawed_back = excluded.clawed_back`,
 			tenant, s.ID, l.No, string(l.Party), optID(l.OwnerID), string(l.Share), string(l.Basis), l.RateBP, l.BonusBP, l.Fixed, rl,
 			l.Capped, l.Amount, l.ClawedBack).Error; err != nil {
 			return dbx.Err(err)
@@ -379,22 +388,7 @@ func (r *Repo) ResizeSplit(ctx context.Context, s commission.Split) error {
 	if err := c.Exec(`update commission_splits set total = ?, refunded = ? where id = ?`, s.Total, s.Refunded, s.ID).Error; err != nil {
 		return dbx.Err(err)
 	}
-	for _, l := range s.Lines {
-		var rl *int
-		if l.RuleLine >= 0 {
-			rl = &l.RuleLine
-		}
-		if err := c.Exec(`insert into commission_split_lines (tenant_id, split_id, line, party, owner_id, share, basis, rate_bp, bonus_bp, fixed,
-			rule_line, capped, amount, clawed_back) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			on conflict (tenant_id, split_id, line) do update set basis = excluded.basis, rate_bp = excluded.rate_bp,
-			bonus_bp = excluded.bonus_bp, fixed = excluded.fixed, rule_line = excluded.rule_line, capped = excluded.capped,
-			amount = excluded.amount, clawed_back = excluded.clawed_back`,
-			tenant, s.ID, l.No, string(l.Party), optID(l.OwnerID), string(l.Share), string(l.Basis), l.RateBP, l.BonusBP, l.Fixed, rl,
-			l.Capped, l.Amount, l.ClawedBack).Error; err != nil {
-			return dbx.Err(err)
-		}
-	}
-	return nil
+	return putLines(c, tenant, s)
 }
 
 // SaveSplit implements commission.Repo.
