@@ -129,6 +129,19 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 	return out, err
 }
 
+// HoldVisit implements payment.VisitReturner: it locks the redemption and its card, as a
+// redemption locks the card before any ledger row.
+func (s *Service) HoldVisit(ctx context.Context, redemptionID uuid.UUID) error {
+	return s.DB.InTx(ctx, func(ctx context.Context) error {
+		r, err := s.Repo.Redemption(ctx, redemptionID, true)
+		if err != nil {
+			return err
+		}
+		_, err = s.Repo.Card(ctx, r.CardID, true)
+		return err
+	})
+}
+
 // ReturnVisit implements payment.VisitReturner: the order's visit payment is refunded (by the
 // store, or because the order was cancelled), so the visit goes back in the refund's
 // transaction. The card.redeem posting is reversed (card.redeem.reversal, referencing the

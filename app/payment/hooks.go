@@ -97,6 +97,8 @@ type VisitReturn struct {
 // restores the card's visit and funds and marks the redemption returned. It returns the
 // reversal's ledger transaction (uuid.Nil when the redemption had posted nothing).
 type VisitReturner interface {
+	// HoldVisit locks the redemption's card row, before the refund takes any ledger row.
+	HoldVisit(ctx context.Context, redemptionID uuid.UUID) error
 	ReturnVisit(ctx context.Context, r VisitReturn) (ledgerTxID uuid.UUID, err error)
 }
 

@@ -150,6 +150,21 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay ti
 	s.mu.RLock()
 	hooks, visits := s.refundHks, s.visits
 	s.mu.RUnlock()
+	var redemption uuid.UUID
+	if p.Channel == ChannelVisitCard {
+		if redemption, err = visitRedemption(p); err != nil {
+			return err
+		}
+		if visits == nil {
+			return ErrNoVisitReturner
+		}
+		// The card row before any ledger row, as a redemption takes them: otherwise this
+		// refund (holding the customer's visits account through the clawback's locks) and a
+		// redemption of the same card on another order (holding the card) wait for each other.
+		if err := visits.HoldVisit(ctx, redemption); err != nil {
+			return err
+		}
+	}
 	if out > 0 {
 		for _, h := range hooks {
 			if err := h.BeforeRefund(ctx, RefundFacts{RefundID: r.ID, OrderID: r.OrderID, Amount: out, Paid: paidOf(ps)}); err != nil {
@@ -158,13 +173,6 @@ func (s *Service) postRefund(ctx context.Context, p Payment, r *Refund, delay ti
 		}
 	}
 	if p.Channel == ChannelVisitCard {
-		redemption, err := visitRedemption(p)
-		if err != nil {
-			return err
-		}
-		if visits == nil {
-			return ErrNoVisitReturner
-		}
 		if r.LedgerTxID, err = visits.ReturnVisit(ctx, VisitReturn{RedemptionID: redemption, RefundID: r.ID, Reason: r.Reason}); err != nil {
 			return err
 		}

@@ -378,3 +378,48 @@ func TestVisitReturnedBeforeSplitLeavesSplitRight(t *testing.T) {
 	require.LessOrEqual(t, net, total+int64(len(sp.Lines)), "up to a rounding unit a line")
 	e.requireBooksBalance(t)
 }
+
+// TestVisitRefundsAndRedemptionsOfOneCardRunTogether: refunds of split, visit-paid orders
+// (which claw back, locking the customer's ledger accounts) run at the same time as
+// redemptions of the same card on other orders (which lock the card, then post). Both take
+// the card before any ledger row, so none of them deadlocks or fails.
+func TestVisitRefundsAndRedemptionsOfOneCardRunTogether(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	cardID := visitCard(e, f, 40, 400000)
+	const n = 6
+	var paid, fresh []uuid.UUID
+	var pays []payment.Payment
+	for range n {
+		id := probeOrder(e, f, booking.Completed, true)
+		_, err := e.app.Card.Redeem(customerContext(f), cardID, id)
+		require.NoError(t, err)
+		_, err = e.app.Commission.Split(hqContext(f), id)
+		require.NoError(t, err)
+		paid, pays = append(paid, id), append(pays, e.visitPayments(t, f, id)[0])
+		fresh = append(fresh, probeOrder(e, f, booking.AwaitingAcceptance, true))
+	}
+	var wg sync.WaitGroup
+	errc := make(chan error, 2*n)
+	for i := range n {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			_, err := e.app.Payment.Refund(hqContext(f), payment.RefundRequest{OrderID: paid[i], PaymentID: pays[i].ID, Amount: pays[i].Amount, Reason: "race"})
+			errc <- err
+		}()
+		go func() {
+			defer wg.Done()
+			_, err := e.app.Card.Redeem(customerContext(f), cardID, fresh[i])
+			errc <- err
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	for err := range errc {
+		require.NoError(t, err)
+	}
+	c, _ := e.card(t, f, cardID)
+	require.Equal(t, 40-n, *c.VisitsRemaining, "n visits back, n used again")
+	e.requireBooksBalance(t)
+}
