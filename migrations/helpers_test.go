@@ -22,13 +22,14 @@ import (
 // (RLS-protected) table. A table that is neither listed here nor carries tenant_id fails
 // TestCatalogTenantTables, so a new table cannot slip in without tenant isolation.
 var platformTables = map[string]string{
-	"tenants":            "the tenant registry itself",
-	"tenant_domains":     "maps request hosts to tenants; read before any tenant is known",
-	"platform_operators": "platform staff, outside every tenant",
-	"platform_tokens":    "platform operators' bearer tokens",
-	"casbin_rule":        "casbin policies of every tenant; the enforcer loads them all (v1 = tenant)",
-	"goose_db_version":   "goose's migration bookkeeping",
-	"spatial_ref_sys":    "PostGIS reference data",
+	"tenants":                   "the tenant registry itself",
+	"tenant_domains":            "maps request hosts to tenants; read before any tenant is known",
+	"stripe_connected_accounts": "maps Stripe connected accounts to tenants; the webhook reads it before any tenant is known",
+	"platform_operators":        "platform staff, outside every tenant",
+	"platform_tokens":           "platform operators' bearer tokens",
+	"casbin_rule":               "casbin policies of every tenant; the enforcer loads them all (v1 = tenant)",
+	"goose_db_version":          "goose's migration bookkeeping",
+	"spatial_ref_sys":           "PostGIS reference data",
 }
 
 // tenantColumnExempt lists platform tables that DO have a tenant_id column but are exempt from
@@ -37,6 +38,9 @@ var tenantColumnExempt = map[string]string{
 	// Resolving the request's host to a tenant happens before any tenant is known, so this
 	// table cannot be behind the app.tenant_id policy.
 	"tenant_domains": "host → tenant lookup, read before a tenant is set",
+	// payout.* events of a connected account carry no tenant metadata: the webhook finds the
+	// tenant from the account before any tenant is set (migration 00022).
+	"stripe_connected_accounts": "connected account → tenant lookup, read before a tenant is set",
 }
 
 // postgisViews are PostGIS's own catalogue views in public; they hold no tenant data.

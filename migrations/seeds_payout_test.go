@@ -36,4 +36,11 @@ var payoutSeeds = []tenantSeed{
 		`insert into withdrawal_events (tenant_id, withdrawal_id, seq, status, reason, actor)
 		 values (?, (select id from withdrawals where tenant_id = ? order by amount offset ? limit 1), 1, 'requested', ?, 'seed')`,
 		func(tn uuid.UUID, tag string, n int) []any { return []any{tn, tn, n - 1, tag + " event"} }},
+	{"bank_payouts",
+		`insert into bank_payouts (tenant_id, id, stripe_payout_id, account_id, amount, currency, status, arrival_date, stripe_updated_at)
+		 values (?, gen_random_uuid(), ?, (select id from payout_accounts where tenant_id = ? order by idempotency_key offset ? limit 1),
+		   500 * ?::bigint, 'CNY', 'in_transit', current_date + 2, now())`,
+		func(tn uuid.UUID, tag string, n int) []any {
+			return []any{tn, fmt.Sprintf("po_%s%d%s", tag, n, tn.String()[:8]), tn, n - 1, n}
+		}},
 }

@@ -8,6 +8,9 @@ const (
 	TemplatePayoutRejected  = "payout_rejected"  // Brand, Amount, Reason
 	TemplatePayoutPaid      = "payout_paid"      // Brand, Amount, Net
 	TemplatePayoutFailed    = "payout_failed"    // Brand, Amount, Reason
+	// TemplateBankPayoutFailed: Stripe could not pay the connected account's balance out to
+	// the owner's bank (a payout.failed event); they should check their bank details in Stripe.
+	TemplateBankPayoutFailed = "bank_payout_failed" // Brand, Amount, Reason
 )
 
 // Withdrawal template parameter names (besides ParamBrand and ParamReason).
@@ -19,11 +22,12 @@ const (
 
 // PayoutTemplateParams lists every withdrawal template's parameters.
 var PayoutTemplateParams = map[string][]string{
-	TemplatePayoutRequested: {ParamBrand, ParamAmount, ParamFee, ParamNet},
-	TemplatePayoutApproved:  {ParamBrand, ParamAmount},
-	TemplatePayoutRejected:  {ParamBrand, ParamAmount, ParamReason},
-	TemplatePayoutPaid:      {ParamBrand, ParamAmount, ParamNet},
-	TemplatePayoutFailed:    {ParamBrand, ParamAmount, ParamReason},
+	TemplatePayoutRequested:  {ParamBrand, ParamAmount, ParamFee, ParamNet},
+	TemplatePayoutApproved:   {ParamBrand, ParamAmount},
+	TemplatePayoutRejected:   {ParamBrand, ParamAmount, ParamReason},
+	TemplatePayoutPaid:       {ParamBrand, ParamAmount, ParamNet},
+	TemplatePayoutFailed:     {ParamBrand, ParamAmount, ParamReason},
+	TemplateBankPayoutFailed: {ParamBrand, ParamAmount, ParamReason},
 }
 
 // TemplatePayoutOf is the template of a withdrawal status ("" for none).

@@ -33,6 +33,10 @@ func TestPayoutTemplatesRender(t *testing.T) {
 			"zh-CN": {"提现失败", "【洁家】您的提现 CNY 120.00 转账失败（信息不符），款项已退回可用余额。"},
 			"en":    {"Withdrawal failed", "[洁家] The transfer of your withdrawal of CNY 120.00 failed (信息不符). The money is back in your available balance."},
 		},
+		notify.TemplateBankPayoutFailed: {
+			"zh-CN": {"银行出款失败", "【洁家】Stripe 向您的银行账户出款 CNY 120.00 失败（信息不符）。请在 Stripe 账户中核对您的银行信息。"},
+			"en":    {"Bank payout failed", "[洁家] Stripe could not pay CNY 120.00 out to your bank (信息不符). Please check your bank details in your Stripe account."},
+		},
 	}
 	require.Len(t, notify.PayoutTemplateParams, len(want))
 	for tpl, byLocale := range want {

@@ -147,12 +147,16 @@ func processorErr(err error) error {
 	return fmt.Errorf("payout: processor refused: %w", err)
 }
 
-// Types implements payment.EventHandler: Connect account updates and transfer outcomes.
+// Types implements payment.EventHandler: Connect account updates, transfer outcomes and the
+// connected accounts' bank payouts.
 func (s *Service) Types() []string {
-	return []string{"account.updated", "transfer.reversed", "transfer.failed"}
+	return append([]string{"account.updated", "transfer.reversed", "transfer.failed"}, bankTypes...)
 }
 
-var _ payment.EventHandler = (*Service)(nil)
+var (
+	_ payment.EventHandler   = (*Service)(nil)
+	_ payment.TenantResolver = (*Service)(nil)
+)
 
 // HandleEvent implements payment.EventHandler. It runs in the tenant's transaction, once per
 // event ID, and tolerates duplicates and any order: an older account snapshot than the one
@@ -163,6 +167,8 @@ func (s *Service) HandleEvent(ctx context.Context, ev gateway.Event) error {
 		return s.accountUpdated(ctx, ev)
 	case "transfer.reversed", "transfer.failed":
 		return s.transferFailed(ctx, ev)
+	case "payout.created", "payout.updated", "payout.paid", "payout.failed", "payout.canceled":
+		return s.bankPayoutEvent(ctx, ev)
 	}
 	return nil
 }

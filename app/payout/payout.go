@@ -4,7 +4,9 @@
 // the tenant's withdrawal rules (minimum, fee, daily limit), withdrawal requests, finance's
 // approval or rejection, and the transfer to the connected account, whose definitive failure
 // returns the money. Every step is a status history row the requester sees and an inbox
-// message. Postings follow docs/money.md: payout.request, payout.paid, payout.reversed (a partial
+// message. Stripe's payouts of the connected accounts' balances to the owners' banks (payout.*
+// events) are recorded for the owner to see, and a failed one tells them; they post nothing.
+// Postings follow docs/money.md: payout.request, payout.paid, payout.reversed (a partial
 // reversal of the transfer), payout.failed.
 package payout
 
@@ -197,6 +199,20 @@ type Repo interface {
 	List(ctx context.Context, f Filter, p page.Request) (page.Result[Withdrawal], error)
 	// DayTotal sums owner's withdrawals of day that hold or moved money (not rejected or failed).
 	DayTotal(ctx context.Context, owner Owner, day string) (int64, error)
+	// TenantOfStripeAccount finds the tenant a connected account was recorded in (a platform
+	// lookup: ctx carries no tenant).
+	TenantOfStripeAccount(ctx context.Context, stripeID string) (uuid.UUID, bool, error)
+	// BankPayout returns the bank payout of a Stripe payout id, locking it when lock is set.
+	BankPayout(ctx context.Context, stripeID string, lock bool) (BankPayout, bool, error)
+	// InsertBankPayout adds p unless its Stripe payout is recorded already (false).
+	InsertBankPayout(ctx context.Context, p BankPayout) (bool, error)
+	// SaveBankPayout writes p's Stripe facts.
+	SaveBankPayout(ctx context.Context, p BankPayout) error
+	// BankPayouts lists an account's latest bank payouts, newest first.
+	BankPayouts(ctx context.Context, accountID uuid.UUID, limit int) ([]BankPayout, error)
+	// OwnerUsers are the users who own a wallet: a staff member's account, or a franchisee's
+	// franchisee-level accounts (not tied to one of its stores).
+	OwnerUsers(ctx context.Context, owner Owner) ([]uuid.UUID, error)
 	// Stuck lists withdrawals still approved that were decided before cutoff (at most 500).
 	Stuck(ctx context.Context, cutoff time.Time) ([]uuid.UUID, error)
 }

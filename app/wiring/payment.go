@@ -14,7 +14,7 @@ import (
 // registers their API, then hands it the other money areas (built before it): prepaid cards
 // settle their own PaymentIntents and record redeemed visits as payments (which a refund gives
 // back), commission splits paid orders and claws back on refunds,
-// and payouts hear of Connect account updates and transfer reversals.
+// and payouts hear of Connect account updates, transfer reversals and bank payouts.
 func (a *App) wirePayment(api huma.API) {
 	a.Payment = payment.NewService(payment.Deps{DB: a.DB, Repo: paymentdb.New(a.DB), Ledger: a.Ledger, Gateway: a.Gateway,
 		Orders: a.Booking, Outbox: a.Outbox, Clock: clock.System{}, WebhookSecret: a.Cfg.StripeWebhookKey, Log: a.Log})
@@ -24,6 +24,7 @@ func (a *App) wirePayment(api huma.API) {
 	a.Payment.AddPaidHook(a.Commission)
 	a.Payment.AddRefundHook(a.Commission)
 	a.Payment.RegisterEventHandler(a.Payout)
+	a.Payment.AddTenantResolver(a.Payout) // payout.* events name only the connected account
 	a.Booking.SetCancelHook(a.Payment)
 	paymentapi.Register(api, a.Payment)
 }

@@ -28,7 +28,7 @@ func Register(h huma.API, svc *payout.Service) {
 	}
 	mine, fin := "My wallet", "Payouts"
 	huma.Register(h, reg("onboard-my-payout-account", http.MethodPost, "/api/v1/me/payout-account", "Start or continue payout account onboarding (Stripe Connect Express): returns an onboarding link", "wallet:self", 0, mine), a.onboard)
-	huma.Register(h, reg("get-my-payout-account", http.MethodGet, "/api/v1/me/payout-account", "Your payout account's state", "wallet:self", 0, mine), a.account)
+	huma.Register(h, reg("get-my-payout-account", http.MethodGet, "/api/v1/me/payout-account", "Your payout account's state and its latest payouts to your bank", "wallet:self", 0, mine), a.account)
 	huma.Register(h, reg("get-my-wallet", http.MethodGet, "/api/v1/me/wallet", "Your wallet: available, pending and withdrawing balances", "wallet:self", 0, mine), a.wallet)
 	huma.Register(h, reg("get-my-wallet-statement", http.MethodGet, "/api/v1/me/wallet/statement", "Your wallet's postings, newest first", "wallet:self", 0, mine), a.statement)
 	huma.Register(h, reg("request-my-withdrawal", http.MethodPost, "/api/v1/me/withdrawals", "Request a withdrawal from your available balance (Idempotency-Key makes retries safe)", "wallet:self", http.StatusCreated, mine), a.request)
@@ -99,12 +99,40 @@ func (a api) onboard(ctx context.Context, in *PayoutOnboardInput) (*httpx.Body[P
 	return &httpx.Body[PayoutOnboardingDTO]{Body: PayoutOnboardingDTO{Account: toAccountDTO(o.Account), URL: o.URL, ExpiresAt: o.ExpiresAt}}, nil
 }
 
-func (a api) account(ctx context.Context, in *WalletParam) (*httpx.Body[PayoutAccountDTO], error) {
-	acc, err := a.svc.MyAccount(in.in(ctx))
+// BankPayoutDTO is Stripe paying the connected account's balance out to the owner's bank.
+type BankPayoutDTO struct {
+	ID             uuid.UUID `json:"id"`
+	StripePayoutID string    `json:"stripe_payout_id"`
+	Amount         int64     `json:"amount" doc:"Minor units"`
+	Currency       string    `json:"currency"`
+	Status         string    `json:"status" enum:"pending,in_transit,paid,failed,canceled"`
+	ArrivalDate    string    `json:"arrival_date,omitempty" format:"date" doc:"When Stripe expects (or saw) the money reach the bank"`
+	FailureCode    string    `json:"failure_code,omitempty"`
+	FailureMessage string    `json:"failure_message,omitempty"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+func toBankPayoutDTO(p payout.BankPayout) BankPayoutDTO {
+	return BankPayoutDTO{ID: p.ID, StripePayoutID: p.StripeID, Amount: p.Amount, Currency: p.Currency, Status: string(p.Status),
+		ArrivalDate: p.ArrivalDate, FailureCode: p.FailureCode, FailureMessage: p.FailureMessage, UpdatedAt: p.UpdatedAt}
+}
+
+// MyPayoutAccountDTO is the caller's account with its latest bank payouts.
+type MyPayoutAccountDTO struct {
+	PayoutAccountDTO
+	BankPayouts []BankPayoutDTO `json:"bank_payouts" doc:"The latest payouts of this account's balance to your bank (at most 10, newest first)"`
+}
+
+func (a api) account(ctx context.Context, in *WalletParam) (*httpx.Body[MyPayoutAccountDTO], error) {
+	acc, ps, err := a.svc.MyPayoutAccount(in.in(ctx))
 	if err != nil {
 		return nil, err
 	}
-	return &httpx.Body[PayoutAccountDTO]{Body: toAccountDTO(acc)}, nil
+	d := MyPayoutAccountDTO{PayoutAccountDTO: toAccountDTO(acc), BankPayouts: make([]BankPayoutDTO, len(ps))}
+	for i, p := range ps {
+		d.BankPayouts[i] = toBankPayoutDTO(p)
+	}
+	return &httpx.Body[MyPayoutAccountDTO]{Body: d}, nil
 }
 
 // PayoutWalletDTO is a wallet.

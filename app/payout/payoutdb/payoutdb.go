@@ -141,12 +141,23 @@ func (r *Repo) InsertAccount(ctx context.Context, a payout.Account) error {
 		tid, a.ID, a.Owner.Kind, a.Owner.ID, a.Key, a.State, a.CreatedAt, a.UpdatedAt).Error)
 }
 
-// SaveAccount implements payout.Repo.
+// SaveAccount implements payout.Repo. A recorded Stripe account id is also mapped to the
+// tenant in stripe_connected_accounts, which the webhook reads to place payout.* events.
 func (r *Repo) SaveAccount(ctx context.Context, a payout.Account) error {
-	return dbx.Err(r.db.Conn(ctx).Exec(`update payout_accounts set stripe_account_id = coalesce(stripe_account_id, ?), state = ?,
+	db := r.db.Conn(ctx)
+	if err := db.Exec(`update payout_accounts set stripe_account_id = coalesce(stripe_account_id, ?), state = ?,
 		payouts_enabled = ?, charges_enabled = ?, details_submitted = ?, disabled_reason = ?, stripe_updated_at = ?, updated_at = ?
 		where id = ?`, nilStr(a.StripeID), a.State, a.PayoutsEnabled, a.ChargesEnabled, a.DetailsSubmitted, a.DisabledReason,
-		a.StripeUpdatedAt, a.UpdatedAt, a.ID).Error)
+		a.StripeUpdatedAt, a.UpdatedAt, a.ID).Error; err != nil || a.StripeID == "" {
+		return dbx.Err(err)
+	}
+	tid, err := dbx.RequireTenant(ctx)
+	if err != nil {
+		return err
+	}
+	return dbx.Err(db.Exec(`insert into stripe_connected_accounts (stripe_account_id, tenant_id)
+		select stripe_account_id, tenant_id from payout_accounts where tenant_id = ? and id = ? and stripe_account_id is not null
+		on conflict (stripe_account_id) do nothing`, tid, a.ID).Error)
 }
 
 func nilStr(s string) *string {
