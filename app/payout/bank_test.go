@@ -16,7 +16,7 @@ func TestBankStatusOnlyMovesForward(t *testing.T) {
 		{payout.BankPending, payout.BankFailed}: true, {payout.BankPending, payout.BankCanceled}: true,
 		{payout.BankInTransit, payout.BankPaid}: true, {payout.BankInTransit, payout.BankFailed}: true,
 		{payout.BankInTransit, payout.BankCanceled}: true,
-		{payout.BankPaid, payout.BankFailed}: true, // the bank returned it
+		{payout.BankPaid, payout.BankFailed}:        true, // the bank returned it
 	}
 	for _, from := range all {
 		for _, to := range all {
