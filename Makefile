@@ -34,8 +34,8 @@ test: ## go vet, then every test with -race against real PostgreSQL and Redis (w
 	@deploy/dev/tools.sh cc || true
 	@$(WITH_SERVICES) $(WITH_STRIPE_MOCK) $(RACE) \
 	echo "+ $(GO) vet $(PKGS)"; $(GO) vet $(PKGS); \
-	echo "+ $(GO) test $$race -count=1 -timeout 25m $(TESTFLAGS) $(PKGS)"; \
-	$(GO) test $$race -count=1 -timeout 25m $(TESTFLAGS) $(PKGS)
+	echo "+ $(GO) test $$race -count=1 -timeout 50m $(TESTFLAGS) $(PKGS)"; \
+	$(GO) test $$race -count=1 -timeout 50m $(TESTFLAGS) $(PKGS)
 
 test-short: ## quick tests: -short, no -race, no vet
 	@$(WITH_SERVICES) $(GO) test -short -count=1 $(TESTFLAGS) $(PKGS)
