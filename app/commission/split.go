@@ -202,7 +202,8 @@ func (s *Service) grow(ctx context.Context, o OrderFacts, sp *Split, also []ledg
 }
 
 // paidInto is what the order brought into HQ's order funds: every posting to order_funds that
-// references the order (payments, visits redeemed, their reversals), commission's own aside.
+// references the order (payments, visits redeemed), commission's own aside. Money going back
+// (refunds, visits returned) references the refund and is counted through commission_refunds.
 func (s *Service) paidInto(ctx context.Context, orderID uuid.UUID) (int64, error) {
 	hq := ledger.HQ()
 	ps, err := s.ledger.Postings(ctx, ledger.Filter{Owner: &hq, Ref: &ledger.Ref{Kind: refOrder, ID: orderID}})

@@ -28,31 +28,7 @@ func TestPaymentTemplatesRender(t *testing.T) {
 			"en":    {"Refund failed", "[洁家] The refund of CNY 120.00 for order JJ-20261125-0042 could not be completed. Please contact the store."},
 		},
 	}
-	require.Len(t, notify.PaymentTemplateParams, len(want))
-	for tpl, byLocale := range want {
-		keys := notify.PaymentTemplateParams[tpl]
-		require.NotEmpty(t, keys, tpl)
-		for locale, sb := range byLocale {
-			p := map[string]string{}
-			for _, k := range keys {
-				p[k] = params[k]
-			}
-			r, err := notify.Render(notify.Message{Locale: locale, Template: tpl, Params: p})
-			require.NoError(t, err, tpl)
-			require.Equal(t, sb[0], r.Subject, tpl+"/"+locale)
-			require.Equal(t, sb[1], r.Body, tpl+"/"+locale)
-			for _, missing := range keys {
-				q := map[string]string{}
-				for _, k := range keys {
-					if k != missing {
-						q[k] = params[k]
-					}
-				}
-				_, err := notify.Render(notify.Message{Locale: locale, Template: tpl, Params: q})
-				require.Error(t, err, "%s/%s without %s", tpl, locale, missing)
-			}
-		}
-	}
+	requireTemplates(t, notify.PaymentTemplateParams, params, want)
 }
 
 // TestPaymentTemplatesNameMethodsAndReasons: methods and the system's refund reasons are named

@@ -38,31 +38,7 @@ func TestPayoutTemplatesRender(t *testing.T) {
 			"en":    {"Bank payout failed", "[洁家] Stripe could not pay CNY 120.00 out to your bank (信息不符). Please check your bank details in your Stripe account."},
 		},
 	}
-	require.Len(t, notify.PayoutTemplateParams, len(want))
-	for tpl, byLocale := range want {
-		keys := notify.PayoutTemplateParams[tpl]
-		require.NotEmpty(t, keys, tpl)
-		for locale, sb := range byLocale {
-			p := map[string]string{}
-			for _, k := range keys {
-				p[k] = params[k]
-			}
-			r, err := notify.Render(notify.Message{Locale: locale, Template: tpl, Params: p})
-			require.NoError(t, err, tpl)
-			require.Equal(t, sb[0], r.Subject, tpl+"/"+locale)
-			require.Equal(t, sb[1], r.Body, tpl+"/"+locale)
-			for _, missing := range keys {
-				q := map[string]string{}
-				for _, k := range keys {
-					if k != missing {
-						q[k] = params[k]
-					}
-				}
-				_, err := notify.Render(notify.Message{Locale: locale, Template: tpl, Params: q})
-				require.Error(t, err, "%s/%s without %s", tpl, locale, missing)
-			}
-		}
-	}
+	requireTemplates(t, notify.PayoutTemplateParams, params, want)
 	for _, st := range []string{"requested", "approved", "rejected", "paid", "failed"} {
 		require.Contains(t, notify.PayoutTemplateParams, notify.TemplatePayoutOf(st))
 	}

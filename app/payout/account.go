@@ -111,20 +111,6 @@ func (s *Service) Onboard(ctx context.Context, returnURL, refreshURL string) (On
 	return Onboarding{Account: acc, URL: link.URL, ExpiresAt: link.ExpiresAt}, nil
 }
 
-// MyAccount returns the caller's connected account.
-func (s *Service) MyAccount(ctx context.Context) (Account, error) {
-	owner, err := s.mine(ctx)
-	if err != nil {
-		return Account{}, err
-	}
-	var out Account
-	err = s.db.InTx(ctx, func(ctx context.Context) (err error) {
-		out, err = s.repo.Account(ctx, owner, false)
-		return err
-	})
-	return out, err
-}
-
 // apply sets an account's Stripe facts and the state they mean.
 func apply(a *Account, payouts, charges, submitted bool, disabledReason string) {
 	a.PayoutsEnabled, a.ChargesEnabled, a.DetailsSubmitted, a.DisabledReason = payouts, charges, submitted, disabledReason

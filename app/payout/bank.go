@@ -128,25 +128,15 @@ func (s *Service) bankPayoutEvent(ctx context.Context, ev gateway.Event) error {
 		if err != nil {
 			return err
 		}
-		if !found {
+		if !found { // the account's row lock orders every event of its payouts: no other insert races this one
 			in.ID, in.CreatedAt = uuid.Must(uuid.NewV7()), now
-			inserted, err := s.repo.InsertBankPayout(ctx, in)
-			if err != nil {
+			if err := s.repo.InsertBankPayout(ctx, in); err != nil {
 				return err
 			}
-			if inserted {
-				if st == BankFailed {
-					return s.tellBankFailed(ctx, acc.Owner, in)
-				}
-				return nil
+			if st == BankFailed {
+				return s.tellBankFailed(ctx, acc.Owner, in)
 			}
-			// Another event of the payout recorded it meanwhile (the account lock makes this
-			// rare): apply this one on top of it.
-			if cur, found, err = s.repo.BankPayout(ctx, obj.ID, true); err != nil {
-				return err
-			} else if !found {
-				return fmt.Errorf("payout: bank payout %s neither inserted nor found", obj.ID)
-			}
+			return nil
 		}
 		switch {
 		case st.Follows(cur.Status):
@@ -184,10 +174,6 @@ func (s *Service) tellBankFailed(ctx context.Context, owner Owner, p BankPayout)
 	if err != nil {
 		return err
 	}
-	locale := t.Locale
-	if locale == "" {
-		locale = notify.DefaultLocale
-	}
 	reason := p.FailureMessage
 	if reason == "" {
 		reason = p.FailureCode
@@ -195,20 +181,20 @@ func (s *Service) tellBankFailed(ctx context.Context, owner Owner, p BankPayout)
 	if reason == "" {
 		reason = "-"
 	}
+	all := map[string]string{notify.ParamBrand: t.Brand, notify.ParamAmount: fmtMoney(p.Amount, p.Currency), notify.ParamReason: reason}
 	for _, u := range users {
-		if err := notify.Enqueue(ctx, s.outbox, notify.Message{Channel: notify.ChannelInbox, To: "user:" + u.String(), Locale: locale,
-			Template: notify.TemplateBankPayoutFailed, Params: map[string]string{notify.ParamBrand: t.Brand,
-				notify.ParamAmount: fmtMoney(p.Amount, p.Currency), notify.ParamReason: reason},
-			Data: map[string]string{"bank_payout_id": p.ID.String(), "stripe_payout_id": p.StripeID, "status": string(p.Status)}}); err != nil {
+		if err := notify.Enqueue(ctx, s.outbox, notify.ToInbox("user:"+u.String(), t.Locale, notify.TemplateBankPayoutFailed,
+			notify.PayoutTemplateParams[notify.TemplateBankPayoutFailed], all,
+			map[string]string{"bank_payout_id": p.ID.String(), "stripe_payout_id": p.StripeID, "status": string(p.Status)})); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// MyPayoutAccount returns the caller's connected account with its latest bank payouts
+// MyAccount returns the caller's connected account with its latest bank payouts
 // (RecentBankPayouts, newest first).
-func (s *Service) MyPayoutAccount(ctx context.Context) (Account, []BankPayout, error) {
+func (s *Service) MyAccount(ctx context.Context) (Account, []BankPayout, error) {
 	owner, err := s.mine(ctx)
 	if err != nil {
 		return Account{}, nil, err

@@ -204,8 +204,8 @@ type Repo interface {
 	TenantOfStripeAccount(ctx context.Context, stripeID string) (uuid.UUID, bool, error)
 	// BankPayout returns the bank payout of a Stripe payout id, locking it when lock is set.
 	BankPayout(ctx context.Context, stripeID string, lock bool) (BankPayout, bool, error)
-	// InsertBankPayout adds p unless its Stripe payout is recorded already (false).
-	InsertBankPayout(ctx context.Context, p BankPayout) (bool, error)
+	// InsertBankPayout adds p (the caller holds its account's row lock).
+	InsertBankPayout(ctx context.Context, p BankPayout) error
 	// SaveBankPayout writes p's Stripe facts.
 	SaveBankPayout(ctx context.Context, p BankPayout) error
 	// BankPayouts lists an account's latest bank payouts, newest first.

@@ -39,17 +39,6 @@ func (g *countingGateway) calls() []string {
 	return append([]string(nil), g.keys...)
 }
 
-// waitLocked waits until n sessions of the test database wait for a lock.
-func waitLocked(t *testing.T, db *dbtest.DB, n int) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		var k int64
-		require.NoError(t, db.Owner.Raw(`select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`).
-			Scan(&k).Error)
-		return k >= int64(n)
-	}, 30*time.Second, 10*time.Millisecond, "%d requests waiting", n)
-}
-
 // TestPurchaseRequestKey: a retried purchase under the same Idempotency-Key gets the first
 // purchase and client secret without a second Stripe call; the key with another product is
 // idempotency_key_reused; keys are per customer; a first call whose outcome was unknown is
@@ -128,7 +117,7 @@ func TestPurchaseRequestKey(t *testing.T) {
 			ids[i], errsOf[i] = st.Purchase.ID, err
 		}()
 	}
-	waitLocked(t, db, n)
+	db.WaitLocked(t, n)
 	require.NoError(t, hold.Rollback().Error)
 	wg.Wait()
 	for i := range n {
@@ -200,7 +189,7 @@ func TestAdjustRequestKey(t *testing.T) {
 			ids[i], errsOf[i] = a.ID, err
 		}()
 	}
-	waitLocked(t, db, n)
+	db.WaitLocked(t, n)
 	require.NoError(t, hold.Commit().Error)
 	wg.Wait()
 	for i := range n {

@@ -198,3 +198,24 @@ func Redis(t testing.TB) (*redis.Client, *redis.Options) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// WaitLocked waits until at least n sessions of this database wait on a lock, so a test that
+// holds a row lock can release it only once every concurrent request is queued behind it.
+func (d *DB) WaitLocked(t testing.TB, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var k int64
+		if err := d.Owner.Raw(`select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`).
+			Scan(&k).Error; err != nil {
+			t.Fatalf("dbtest: count waiting sessions: %v", err)
+		}
+		if k >= int64(n) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dbtest: %d sessions waiting on a lock after 30s, want %d", k, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -124,7 +124,7 @@ type MyPayoutAccountDTO struct {
 }
 
 func (a api) account(ctx context.Context, in *WalletParam) (*httpx.Body[MyPayoutAccountDTO], error) {
-	acc, ps, err := a.svc.MyPayoutAccount(in.in(ctx))
+	acc, ps, err := a.svc.MyAccount(in.in(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -65,20 +65,16 @@ func (r *Repo) BankPayout(ctx context.Context, stripeID string, lock bool) (payo
 }
 
 // InsertBankPayout implements payout.Repo.
-func (r *Repo) InsertBankPayout(ctx context.Context, p payout.BankPayout) (bool, error) {
+func (r *Repo) InsertBankPayout(ctx context.Context, p payout.BankPayout) error {
 	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
-	res := r.db.Conn(ctx).Exec(`insert into bank_payouts (tenant_id, id, stripe_payout_id, account_id, amount, currency, status,
+	return dbx.Err(r.db.Conn(ctx).Exec(`insert into bank_payouts (tenant_id, id, stripe_payout_id, account_id, amount, currency, status,
 		arrival_date, failure_code, failure_message, stripe_updated_at, created_at, updated_at)
-		values (?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?, ?, ?) on conflict (tenant_id, stripe_payout_id) do nothing`,
+		values (?, ?, ?, ?, ?, ?, ?, ?::date, ?, ?, ?, ?, ?)`,
 		tid, p.ID, p.StripeID, p.AccountID, p.Amount, p.Currency, p.Status, arrival(p), p.FailureCode, p.FailureMessage,
-		p.StripeUpdated, p.CreatedAt, p.UpdatedAt)
-	if res.Error != nil {
-		return false, dbx.Err(res.Error)
-	}
-	return res.RowsAffected == 1, nil
+		p.StripeUpdated, p.CreatedAt, p.UpdatedAt).Error)
 }
 
 // SaveBankPayout implements payout.Repo.

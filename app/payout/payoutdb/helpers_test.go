@@ -175,7 +175,7 @@ func (w *world) enable(ctx context.Context) payout.Account {
 	ev := event(w.t, "evt_"+uuid.NewString(), "account.updated", time.Now(), map[string]any{"id": o.Account.StripeID, "object": "account",
 		"payouts_enabled": true, "charges_enabled": true, "details_submitted": true})
 	require.NoError(w.t, w.svc.HandleEvent(w.base, ev))
-	a, err := w.svc.MyAccount(ctx)
+	a, _, err := w.svc.MyAccount(ctx)
 	require.NoError(w.t, err)
 	require.Equal(w.t, payout.AccountEnabled, a.State)
 	return a

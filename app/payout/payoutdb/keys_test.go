@@ -101,7 +101,7 @@ func TestWithdrawalRequestKey(t *testing.T) {
 			ids[i], errsOf[i] = wd.ID, err
 		}()
 	}
-	waitLocked(t, db, n)
+	db.WaitLocked(t, n)
 	require.NoError(t, hold.Commit().Error)
 	wg.Wait()
 	for i := range n {
@@ -209,15 +209,4 @@ func TestPartialTransferReversal(t *testing.T) {
 	require.EqualValues(t, 10_000, w.wallet(me2).Available)
 	require.Empty(t, postings(wd2.ID, "payout.reversed"))
 	w.checkBooks()
-}
-
-// waitLocked waits until n sessions of the test database wait for a lock.
-func waitLocked(t *testing.T, db *dbtest.DB, n int) {
-	t.Helper()
-	require.Eventually(t, func() bool {
-		var k int64
-		require.NoError(t, db.Owner.Raw(`select count(*) from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock'`).
-			Scan(&k).Error)
-		return k >= int64(n)
-	}, 30*time.Second, 10*time.Millisecond, "%d requests waiting", n)
 }

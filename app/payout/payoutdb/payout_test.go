@@ -25,7 +25,7 @@ func TestOnboardingAndAccountEvents(t *testing.T) {
 	other := newWorld(t, db, "pay-onb-b", stripeMock(t, nil), fast)
 	m := w.member()
 
-	_, err := w.svc.MyAccount(m.ctx)
+	_, _, err := w.svc.MyAccount(m.ctx)
 	require.ErrorIs(t, err, payout.ErrAccountNotFound)
 	_, err = w.svc.Onboard(m.ctx, "ftp://nope", "")
 	require.Equal(t, "validation_failed", problem(t, err).Code)
@@ -51,14 +51,14 @@ func TestOnboardingAndAccountEvents(t *testing.T) {
 	enabled := event(t, "evt_2", "account.updated", t0.Add(10*time.Second), map[string]any{"id": acct, "object": "account",
 		"payouts_enabled": true, "charges_enabled": true, "details_submitted": true, "requirements": map[string]any{"disabled_reason": nil}})
 	require.NoError(t, w.svc.HandleEvent(w.base, restricted))
-	a, err := w.svc.MyAccount(m.ctx)
+	a, _, err := w.svc.MyAccount(m.ctx)
 	require.NoError(t, err)
 	require.Equal(t, payout.AccountRestricted, a.State)
 	require.Equal(t, "requirements.pending_verification", a.DisabledReason)
 	for _, ev := range []gateway.Event{enabled, restricted, enabled} {
 		require.NoError(t, w.svc.HandleEvent(w.base, ev))
 	}
-	a, err = w.svc.MyAccount(m.ctx)
+	a, _, err = w.svc.MyAccount(m.ctx)
 	require.NoError(t, err)
 	require.Equal(t, payout.AccountEnabled, a.State)
 	require.True(t, a.PayoutsEnabled)
@@ -66,7 +66,7 @@ func TestOnboardingAndAccountEvents(t *testing.T) {
 
 	// Another tenant's delivery of the same account changes nothing here.
 	require.NoError(t, other.svc.HandleEvent(other.base, event(t, "evt_3", "account.updated", time.Now(), map[string]any{"id": acct, "object": "account"})))
-	a, err = w.svc.MyAccount(m.ctx)
+	a, _, err = w.svc.MyAccount(m.ctx)
 	require.NoError(t, err)
 	require.Equal(t, payout.AccountEnabled, a.State)
 
