@@ -140,7 +140,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	}
 	a.RedisOpt = asynq.RedisClientOpt{Addr: ropt.Addr, Username: ropt.Username, Password: ropt.Password, DB: ropt.DB, TLSConfig: ropt.TLSConfig}
 
-	if a.Enforcer, err = rbac.NewEnforcer(ctx, g, a.Redis, log); err != nil {
+	// Policies load through a pool of their own: a permission check on a cold tenant must not
+	// queue behind the requests and jobs that hold the main pool (twenty concurrent requests
+	// of a tenant this instance had not seen yet waited out the load's timeout and were refused).
+	pg, err := dbx.Open(cfg.AppDatabaseURL, dbx.PoolConfig{MaxOpen: 2, MaxIdle: 1, MaxLifetime: 30 * time.Minute})
+	if err != nil {
+		return nil, err
+	}
+	if sqlDB, err := pg.DB(); err == nil {
+		a.closers = append(a.closers, func() { _ = sqlDB.Close() })
+	}
+	if a.Enforcer, err = rbac.NewEnforcer(ctx, pg, a.Redis, log); err != nil {
 		return nil, fmt.Errorf("rbac: %w", err)
 	}
 	a.closers = append(a.closers, func() { _ = a.Enforcer.Close() })

@@ -7,16 +7,19 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/auth"
@@ -123,15 +126,135 @@ const password = "correct horse battery"
 // testWebhookSecret signs the Stripe events tests deliver to /api/v1/webhooks/stripe.
 const testWebhookSecret = "whsec_doorstep_test"
 
-// newEnv wires the real application on a fresh database and Redis index, runs its worker,
-// and builds two tenants.
+// newEnv runs the real application and its worker on a fresh clone of the seeded world (two
+// tenants, see seed) and a fresh Redis index.
 func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
 
 // newEnvWith lets a test change identity's limits (nil keeps them out of the way).
 func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	t.Helper()
+	w := seededWorld(t)
+	e := startEnv(t, dbtest.NewFrom(t, w.db), tune, t.Cleanup)
+	e.opToken, e.A, e.B = w.opToken, w.A.clone(), w.B.clone()
+	return e
+}
+
+// world is the seeded database every env clones. Seeding through the services and the API
+// (two tenants, 17 argon2id accounts signed in, a one-time-code login through asynq, every
+// domain's objects, signed Stripe events) takes about ten seconds under -race; cloning a
+// database takes a fraction of one. It is built once per test process, or again when older
+// than worldMaxAge, since some seeded objects (a quote) expire.
+type world struct {
+	db      string // the template database's name
+	built   time.Time
+	opToken string
+	A, B    *fixture
+}
+
+const worldMaxAge = 8 * time.Minute
+
+var worlds struct {
+	sync.Mutex
+	current *world
+	all     []string // every world database this process built, dropped by TestMain
+}
+
+func seededWorld(t testing.TB) *world {
+	t.Helper()
+	worlds.Lock()
+	defer worlds.Unlock()
+	if w := worlds.current; w != nil && time.Since(w.built) < worldMaxAge {
+		return w
+	}
+	worlds.current = buildWorld(t)
+	worlds.all = append(worlds.all, worlds.current.db)
+	return worlds.current
+}
+
+// dropWorlds drops the world databases; TestMain calls it after the tests.
+func dropWorlds() {
+	worlds.Lock()
+	defer worlds.Unlock()
+	for _, name := range worlds.all {
+		_ = dbtest.Drop(context.Background(), name)
+	}
+}
+
+// buildWorld seeds a new world through a running application, lets its worker finish the
+// work seeding queued, and closes every connection so that the database can be cloned.
+func buildWorld(t testing.TB) *world {
+	t.Helper()
 	ctx := context.Background()
-	d := dbtest.New(t)
+	tpl, err := dbtest.MigratedTemplate(ctx)
+	require.NoError(t, err)
+	d, err := dbtest.Create(ctx, tpl)
+	require.NoError(t, err)
+	var stops []func()
+	done := false
+	defer func() {
+		for i := len(stops) - 1; i >= 0; i-- {
+			stops[i]()
+		}
+		d.Close()
+		if !done {
+			_ = dbtest.Drop(ctx, d.Name)
+		}
+	}()
+	e := startEnv(t, d, nil, func(f func()) { stops = append(stops, f) })
+	_, err = e.app.Platform.EnsureOperator(ctx, "ops@doorstep.test", password, "ops")
+	require.NoError(t, err)
+	var out struct{ Token string }
+	e.do(http.MethodPost, "/api/v1/platform/login", "", "", map[string]any{"email": "ops@doorstep.test", "password": password}).ok(&out)
+	e.opToken = out.Token
+	e.A = e.seed("alpha", "Alpha Clean 阿尔法", "+8613800000001")
+	e.B = e.seed("bravo", "Bravo Repair 布拉沃", "+8613900000002")
+	e.settleAll()
+	done = true
+	return &world{db: d.Name, built: time.Now(), opToken: e.opToken, A: e.A, B: e.B}
+}
+
+// settleAll waits until the outbox has handed every task to asynq and asynq has nothing
+// pending or running, so that the world is cloned at rest.
+func (e *env) settleAll() {
+	e.t.Helper()
+	ins := asynq.NewInspector(e.app.RedisOpt)
+	defer ins.Close()
+	require.Eventually(e.t, func() bool {
+		var n int64
+		require.NoError(e.t, e.db.Owner.Raw(`select count(*) from outbox where enqueued_at is null`).Scan(&n).Error)
+		if n > 0 {
+			return false
+		}
+		for _, q := range []string{"critical", "default", "low"} {
+			if qi, err := ins.GetQueueInfo(q); err == nil && qi.Pending+qi.Active > 0 {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "the seeded world's jobs did not settle")
+}
+
+// clone copies what a test may change: its maps and slices.
+func (f *fixture) clone() *fixture {
+	c := *f
+	c.Tokens = maps.Clone(f.Tokens)
+	c.UserIDs = maps.Clone(f.UserIDs)
+	c.Secrets = slices.Clone(f.Secrets)
+	// The domains' seeded objects hang off the fixture's address; the clone reaches them too.
+	for _, m := range []*sync.Map{&bookingFixtures, &cardFixtures, &commissionFixtures, &paymentFixtures,
+		&payoutFixtures, &reviewFixtures, &dispatchFixtures} {
+		if v, ok := m.Load(f); ok {
+			m.Store(&c, v)
+		}
+	}
+	return &c
+}
+
+// startEnv wires the real application on d and a fresh Redis index, runs its worker and an
+// HTTP server, and registers their shutdown with cleanup.
+func startEnv(t testing.TB, d *dbtest.DB, tune func(*identity.Config), cleanup func(func())) *env {
+	t.Helper()
+	ctx := context.Background()
 	_, ropt := dbtest.Redis(t)
 	cfg, err := wiring.LoadConfig()
 	require.NoError(t, err)
@@ -155,25 +278,17 @@ func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	}
 	a, err := wiring.New(ctx, cfg, slog.New(slog.NewJSONHandler(logOut, nil)), wiring.Options{Identity: &idc, Sender: sent})
 	require.NoError(t, err)
-	t.Cleanup(a.Close)
+	cleanup(a.Close)
 	w, err := a.NewWorker()
 	require.NoError(t, err)
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = w.Run(wctx) }()
 	stopWorker := sync.OnceFunc(func() { cancel(); <-done })
-	t.Cleanup(stopWorker)
+	cleanup(stopWorker)
 	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(srv.Close)
-	e := &env{t: t, db: d, app: a, srv: srv, sent: sent, logs: logs, stopWorker: stopWorker}
-	_, err = a.Platform.EnsureOperator(ctx, "ops@doorstep.test", password, "ops")
-	require.NoError(t, err)
-	var out struct{ Token string }
-	e.do(http.MethodPost, "/api/v1/platform/login", "", "", map[string]any{"email": "ops@doorstep.test", "password": password}).ok(&out)
-	e.opToken = out.Token
-	e.A = e.seed("alpha", "Alpha Clean 阿尔法", "+8613800000001")
-	e.B = e.seed("bravo", "Bravo Repair 布拉沃", "+8613900000002")
-	return e
+	cleanup(srv.Close)
+	return &env{t: t, db: d, app: a, srv: srv, sent: sent, logs: logs, stopWorker: stopWorker}
 }
 
 // seed creates a tenant through the services, then signs everybody in through the API.

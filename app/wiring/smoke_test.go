@@ -23,6 +23,9 @@ func TestEnvSmoke(t *testing.T) {
 	// Operational endpoints.
 	require.Contains(t, string(e.do(http.MethodGet, "/healthz", "", "", nil).status(200).body), "ok")
 	require.Contains(t, string(e.do(http.MethodGet, "/readyz", "", "", nil).status(200).body), "ready")
+	// A login code goes out through outbox → relay → asynq → sender, and the job is counted.
+	e.do(http.MethodPost, "/api/v1/auth/customer/code", "", e.A.Host, map[string]any{"phone": "+8613800000123"}).status(http.StatusAccepted)
+	e.sent.codeFor(t, "+8613800000123")
 	metrics := string(e.do(http.MethodGet, "/metrics", "", "", nil).status(200).body)
 	require.Contains(t, metrics, `doorstep_http_requests_total{method="GET",route="/api/v1/me",status="200"}`)
 	require.Contains(t, metrics, `doorstep_jobs_total{result="ok",type="notify:send"}`, "the worker's login-code jobs are counted")

@@ -64,16 +64,50 @@ type DB struct {
 // New clones the migrated template into a fresh database for t and drops it afterwards.
 func New(t testing.TB) *DB {
 	t.Helper()
-	ctx := context.Background()
+	tpl, err := MigratedTemplate(context.Background())
+	if err != nil {
+		t.Fatalf("dbtest: template: %v", err)
+	}
+	return NewFrom(t, tpl)
+}
+
+// MigratedTemplate returns the name of the template database migrated to the current
+// migrations, building it first if no test process has.
+func MigratedTemplate(ctx context.Context) (string, error) {
 	admin, err := sql.Open("pgx", AdminURL())
 	if err != nil {
-		t.Fatalf("dbtest: %v", err)
+		return "", err
 	}
 	defer admin.Close()
 	tpl := "doorstep_tpl_" + migrations.Fingerprint()
-	if err := ensureTemplate(ctx, admin, tpl); err != nil {
-		t.Fatalf("dbtest: template: %v", err)
+	return tpl, ensureTemplate(ctx, admin, tpl)
+}
+
+// NewFrom clones the database tpl (the migrated template, or a seeded one a package built with
+// Create) into a fresh database for t and drops it afterwards.
+func NewFrom(t testing.TB, tpl string) *DB {
+	t.Helper()
+	d, err := Create(context.Background(), tpl)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
 	}
+	t.Cleanup(func() {
+		d.Close()
+		_ = Drop(context.Background(), d.Name)
+	})
+	return d
+}
+
+// Create clones tpl into a fresh database tied to no test, connected as the owner and as the
+// runtime role. The caller closes it and, when done, drops it; a package builds a seeded
+// template this way once and clones it per test with NewFrom. tpl must have no open
+// connections while it is cloned, so close a seeded database before cloning it.
+func Create(ctx context.Context, tpl string) (*DB, error) {
+	admin, err := sql.Open("pgx", AdminURL())
+	if err != nil {
+		return nil, err
+	}
+	defer admin.Close()
 	name := "doorstep_t_" + strings.ReplaceAll(uuid.NewString()[:13], "-", "")
 	// Cloning needs the template to have no other connections; retry briefly if one lingers.
 	for attempt := 0; ; attempt++ {
@@ -84,7 +118,7 @@ func New(t testing.TB) *DB {
 		time.Sleep(100 * time.Millisecond)
 	}
 	if err != nil {
-		t.Fatalf("dbtest: clone: %v", err)
+		return nil, fmt.Errorf("clone %s: %w", tpl, err)
 	}
 	d := &DB{
 		Name:     name,
@@ -92,26 +126,37 @@ func New(t testing.TB) *DB {
 		AppURL:   WithDatabase(AdminURL(), name, "doorstep_app"),
 	}
 	if d.Owner, err = dbx.Open(d.OwnerURL, dbx.PoolConfig{MaxOpen: 4}); err != nil {
-		t.Fatalf("dbtest: %v", err)
+		return nil, err
 	}
 	if d.App, err = dbx.Open(d.AppURL, dbx.PoolConfig{MaxOpen: 16}); err != nil {
-		t.Fatalf("dbtest: %v", err)
+		d.Close()
+		return nil, err
 	}
 	d.Tx = dbx.New(d.App)
-	t.Cleanup(func() {
-		for _, g := range []*gorm.DB{d.Owner, d.App} {
-			if s, err := g.DB(); err == nil {
-				_ = s.Close()
-			}
+	return d, nil
+}
+
+// Close closes d's connections (not the ones an application opened on it).
+func (d *DB) Close() {
+	for _, g := range []*gorm.DB{d.Owner, d.App} {
+		if g == nil {
+			continue
 		}
-		a, err := sql.Open("pgx", AdminURL())
-		if err != nil {
-			return
+		if s, err := g.DB(); err == nil {
+			_ = s.Close()
 		}
-		defer a.Close()
-		_, _ = a.Exec(fmt.Sprintf("drop database if exists %s with (force)", name))
-	})
-	return d
+	}
+}
+
+// Drop drops the database name, closing any session still on it.
+func Drop(ctx context.Context, name string) error {
+	a, err := sql.Open("pgx", AdminURL())
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	_, err = a.ExecContext(ctx, fmt.Sprintf("drop database if exists %s with (force)", name))
+	return err
 }
 
 // ensureTemplate builds the template database once, under an advisory lock so that test
