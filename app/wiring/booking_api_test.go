@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -256,11 +257,21 @@ func TestAssignRaceHTTP(t *testing.T) {
 	start := localAt(30, 10)
 	const n = 20
 	orders := make([]uuid.UUID, n)
-	for i := range orders {
-		q, _ := customerQuote(e, f, f.CustomerToken, start)
-		var o orderView
-		e.do(http.MethodPost, "/api/v1/storefront/orders", f.CustomerToken, "", map[string]any{"quote_id": q, "address": "同一时段"}).ok(&o)
-		orders[i] = o.ID
+	// One storefront booking; the others in the slot are copies written as the owner. Booking
+	// no longer lets one staff member's slot be taken 20 times (unassigned orders hold capacity,
+	// issue 17), and this test is about the no-overlap constraint deciding concurrent assigns.
+	q, _ := customerQuote(e, f, f.CustomerToken, start)
+	var o orderView
+	e.do(http.MethodPost, "/api/v1/storefront/orders", f.CustomerToken, "", map[string]any{"quote_id": q, "address": "同一时段"}).ok(&o)
+	orders[0] = o.ID
+	for i := 1; i < n; i++ {
+		orders[i] = uuid.Must(uuid.NewV7())
+		quote := uuid.Must(uuid.NewV7())
+		require.NoError(t, e.db.Owner.Exec(`insert into quotes select (jsonb_populate_record(null::quotes, to_jsonb(q) || jsonb_build_object('id', ?::uuid))).*
+			from quotes q where q.id = ?`, quote, q).Error)
+		require.NoError(t, e.db.Owner.Exec(`insert into orders select (jsonb_populate_record(null::orders, to_jsonb(o)
+			|| jsonb_build_object('id', ?::uuid, 'quote_id', ?::uuid, 'number', o.number || '-' || ?::text))).* from orders o where o.id = ?`,
+			orders[i], quote, strconv.Itoa(i), o.ID).Error)
 	}
 	codes := make([]*resp, n)
 	var wg sync.WaitGroup

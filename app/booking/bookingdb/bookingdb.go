@@ -417,11 +417,35 @@ func (r *Repo) ActiveAssignment(ctx context.Context, orderID uuid.UUID) (*bookin
 		CreatedBy: x.CreatedBy, CreatedAt: x.CreatedAt}, nil
 }
 
+// LockStaff takes the capacity lock of each staff member, to the end of the transaction:
+// a transaction-scoped advisory lock per staff id, taken in key order so that two callers
+// locking overlapping sets cannot deadlock. Booking takes it on a request's whole eligible
+// pool before counting capacity (slotsdb), and every write of an active assignment takes it
+// on its staff member, so a hold turning into an assignment is never seen half done
+// (docs/capacity.md).
+func LockStaff(db *gorm.DB, ids []uuid.UUID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = id.String()
+	}
+	// Volatile functions in the select list run after ORDER BY (PostgreSQL 9.6+), so the locks
+	// are taken in key order.
+	return dbx.Err(db.Exec(`select pg_advisory_xact_lock(k) from (
+		select distinct hashtextextended('doorstep:staff:' || id, 0) as k from unnest(cast(? as text[])) id) keys
+		order by k`, "{"+strings.Join(s, ",")+"}").Error)
+}
+
 // InsertAssignment holds the staff member's window. A savepoint lets the transaction go on
 // after the exclusion constraint fires, to name the conflicting order.
 func (r *Repo) InsertAssignment(ctx context.Context, a booking.Assignment) error {
 	tid, err := dbx.RequireTenant(ctx)
 	if err != nil {
+		return err
+	}
+	if err := LockStaff(r.conn(ctx), []uuid.UUID{a.StaffID}); err != nil {
 		return err
 	}
 	return r.guarded(ctx, a.StaffID, a.From, a.To, func(tx *gorm.DB) error {
@@ -438,6 +462,9 @@ func (r *Repo) MoveAssignment(ctx context.Context, id uuid.UUID, from, to time.T
 	}
 	if len(rows) == 0 {
 		return booking.ErrOrderNotFound
+	}
+	if err := LockStaff(r.conn(ctx), []uuid.UUID{rows[0].StaffID}); err != nil {
+		return err
 	}
 	return r.guarded(ctx, rows[0].StaffID, from, to, func(tx *gorm.DB) error {
 		return tx.Exec(`update assignments set during = tstzrange(?, ?, '[)') where id = ?`, from, to, id).Error

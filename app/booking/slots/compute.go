@@ -184,18 +184,27 @@ func (p Params) starts(s Schedule) (allowed, blocked []span) {
 
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// Compute returns the grid's starts at which at least one schedule is free, with how many
-// are. Cost: O(staff × (spans × log(grid) + grid)).
-func Compute(p Params, staff []Schedule) []Slot {
+// Compute returns the grid's starts at which some staff member is free once the holds are
+// counted, with how many are (Slot.Staff: the free staff less those the overlapping holds
+// need, see Remaining). Cost: O(staff × (spans × log(grid) + grid)), plus a small matching at
+// each start that holds overlap.
+func Compute(p Params, staff []Schedule, holds []Hold) []Slot {
 	grid := p.Grid()
 	if len(grid) == 0 {
 		return []Slot{}
 	}
 	count := make([]int, len(grid))
 	pref := make([]bool, len(grid))
-	ok := make([]bool, len(grid))
-	for _, s := range staff {
-		clear(ok)
+	free := make([][]bool, len(staff)) // kept only when holds may need them
+	hc := newCapacity(p, staff, holds)
+	buf := make([]bool, len(grid))
+	for si, s := range staff {
+		ok := buf
+		if len(hc.holds) > 0 {
+			ok = make([]bool, len(grid))
+		} else {
+			clear(ok)
+		}
 		allowed, blocked := p.starts(s)
 		for _, a := range allowed {
 			i := sort.Search(len(grid), func(i int) bool { return !grid[i].Before(a.lo) })
@@ -210,19 +219,42 @@ func Compute(p Params, staff []Schedule) []Slot {
 			}
 		}
 		isPref := p.Preferred != uuid.Nil && s.StaffID == p.Preferred
-		for i, free := range ok {
-			if free {
+		for i, f := range ok {
+			if f {
 				count[i]++
 				if isPref {
 					pref[i] = true
 				}
 			}
 		}
+		if len(hc.holds) > 0 {
+			free[si] = ok
+		}
 	}
 	out := []Slot{}
+	var ids []int
 	for i, t := range grid {
-		if count[i] > 0 {
-			out = append(out, Slot{Start: t, End: t.Add(p.Duration), Staff: count[i], Preferred: pref[i]})
+		n := count[i]
+		if n > 0 && len(hc.holds) > 0 {
+			ids = ids[:0]
+			prefIdx := -1
+			for si := range staff {
+				if free[si][i] {
+					ids = append(ids, si)
+					if p.Preferred != uuid.Nil && staff[si].StaffID == p.Preferred {
+						prefIdx = si
+					}
+				}
+			}
+			n = hc.remaining(t, ids)
+			if pref[i] && n > 0 && n < len(ids) {
+				// Some free staff are needed by holds; the preferred one is still bookable if
+				// the holds fit beside a visit of theirs.
+				pref[i] = hc.remaining(t, []int{prefIdx}) > 0
+			}
+		}
+		if n > 0 {
+			out = append(out, Slot{Start: t, End: t.Add(p.Duration), Staff: n, Preferred: pref[i]})
 		}
 	}
 	return out

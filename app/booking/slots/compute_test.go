@@ -196,7 +196,7 @@ func TestCompute(t *testing.T) {
 			if c.tune != nil {
 				c.tune(&p)
 			}
-			require.Equal(t, c.want, starts(slots.Compute(p, c.staff), shanghai))
+			require.Equal(t, c.want, starts(slots.Compute(p, c.staff, nil), shanghai))
 		})
 	}
 }
@@ -212,7 +212,7 @@ func TestComputeDST(t *testing.T) {
 		t.Run(z.String(), func(t *testing.T) {
 			p := slots.Params{From: time.Date(2026, 3, 7, 0, 0, 0, 0, z), To: time.Date(2026, 3, 10, 0, 0, 0, 0, z), Zone: z, Step: 60,
 				Duration: time.Hour}
-			got := slots.Compute(p, []slots.Schedule{{StaffID: alice, Zone: z, Hours: daily}})
+			got := slots.Compute(p, []slots.Schedule{{StaffID: alice, Zone: z, Hours: daily}}, nil)
 			local, utc := []string{}, []string{}
 			for _, s := range got {
 				local = append(local, s.Start.In(z).Format("01-02 15:04"))
@@ -273,7 +273,7 @@ func TestFreeAt(t *testing.T) {
 	require.False(t, ok, "after hours")
 	// FreeAt and Compute agree on every start of the grid.
 	free := map[time.Time]bool{}
-	for _, sl := range slots.Compute(p, []slots.Schedule{s}) {
+	for _, sl := range slots.Compute(p, []slots.Schedule{s}, nil) {
 		free[sl.Start] = true
 	}
 	for _, g := range p.Grid() {

@@ -1,7 +1,28 @@
-// Package slots owns availability: the start times at which a service package (with add-ons)
-// can be booked at an address, given who is eligible, their working hours, leave, extra
-// shifts and existing assignments with travel between jobs. Booking calls FreeStaff to
-// validate a chosen start before it holds a staff member.
+// Package slots owns availability and capacity: the start times at which a service package
+// (with add-ons) can be booked at an address, given who is eligible, their working hours,
+// leave, extra shifts, existing assignments with travel between jobs, and the orders booked
+// but not yet assigned. Booking calls FreeStaff inside its transaction to validate a chosen
+// start before it inserts the order.
+//
+// Capacity (docs/capacity.md). A live order nobody is assigned to yet — pending_payment,
+// confirmed or rework, without an active assignment — is a hold: a demand for one staff member
+// of its pool (the staff eligible for its service at its address, time ignored) for its visit.
+// For a requested start, the free staff are counted as before; the holds whose visits
+// overlap the new visit (with travel either side, as jobs do) are matched to the pool members
+// free for their own visits; what is left is the slot's staff count (Remaining: a maximum
+// bipartite matching). Availability drops starts with nothing left and FreeStaff refuses them
+// (409 slot_unavailable). Nothing is stored for a hold: it is the order row itself, so a
+// cancellation or a move frees it at once, and an assignment converts it (the order is no
+// longer unassigned; its assignment now blocks the staff member as a job).
+//
+// Concurrency. FreeStaff asks the store to take a transaction-scoped advisory lock on every
+// staff member of the request's eligible pool (sorted) before it reads assignments and holds;
+// booking inserts its order in the same transaction, so count-then-insert is safe in READ
+// COMMITTED, and bookings whose pools do not intersect never wait for each other. Inserting
+// or moving an assignment takes the same lock on its staff member, so converting a hold into
+// an assignment cannot be seen half done by a concurrent count. Releasing (cancel, unassign,
+// decline) takes no lock: assignments are read before holds, so a count that races a release
+// sees the capacity taken twice, never lost.
 package slots
 
 import (
@@ -38,6 +59,9 @@ const (
 // Errors.
 var (
 	ErrSlotUnavailable = errs.New(errs.Conflict, "slot_unavailable", "nobody who can serve this visit is free at that time")
+	// ErrFullyBooked is slot_unavailable because orders already booked for that time (not
+	// yet assigned) need every staff member who could serve this one.
+	ErrFullyBooked = errs.New(errs.Conflict, "slot_unavailable", "every staff member who could serve this visit is already booked at that time")
 )
 
 // Date is a calendar day.
@@ -127,6 +151,9 @@ type Free struct {
 	Start     time.Time
 	End       time.Time
 	Staff     []FreeStaffMember // at least one
+	// Remaining is how many of Staff are left once the overlapping holds are served (at
+	// least one): the capacity this booking takes from.
+	Remaining int
 }
 
 // Settings are the tenant's booking settings and the serving store's zone.
@@ -142,6 +169,16 @@ type ScheduleQuery struct {
 	ServiceID uuid.UUID
 	At        geo.Point
 	From, To  time.Time // the window of leave, extra shifts and assignments to read
+	// Lock takes a transaction-scoped lock on every eligible staff member before their
+	// assignments are read, so a booking's count-then-insert is safe (see the package doc).
+	Lock bool
+}
+
+// HoldQuery asks for the holds that may compete with a request's eligible staff.
+type HoldQuery struct {
+	At       geo.Point   // the requested address (Hold.DistanceM is from here)
+	From, To time.Time   // holds whose visits overlap [From, To)
+	Staff    []uuid.UUID // the request's eligible staff; Hold.Pool is intersected with them
 }
 
 // Store reads what availability needs, inside the caller's transaction.
@@ -152,6 +189,10 @@ type Store interface {
 	// time (skill, level, status, area, required certificates approved), with their weekly
 	// hours, the leave and extra shifts and active assignments overlapping [From, To).
 	Schedules(ctx context.Context, q ScheduleQuery) ([]Schedule, error)
+	// Holds returns the live orders without an active assignment whose visits overlap
+	// [From, To) and that some of q.Staff are eligible for, each with those staff as its pool.
+	// Called after Schedules, in the same transaction (see the package doc for why).
+	Holds(ctx context.Context, q HoldQuery) ([]Hold, error)
 }
 
 // Catalog is what availability needs from the catalogue; its errors are 4xx domain errors
@@ -192,11 +233,13 @@ type resolved struct {
 	settings  Settings
 	duration  time.Duration
 	schedules []Schedule
+	holds     []Hold
 }
 
 // resolve finds the serving store, the visit's length and settings, then the schedules over
 // [from, to) widened by a day each side (travel and leave reach across the range's edges).
-func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, known *Known, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
+// With lock, the eligible staff are locked before their assignments and the holds are read.
+func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, known *Known, lock bool, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
 	var r resolved
 	var from, to time.Time
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -223,8 +266,18 @@ func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID
 		if from, to, err = window(r.zone); err != nil {
 			return err
 		}
-		r.schedules, err = s.store.Schedules(ctx, ScheduleQuery{ServiceID: r.service, At: at,
-			From: from.Add(-24 * time.Hour), To: to.Add(r.duration + 24*time.Hour)})
+		lo, hi := from.Add(-24*time.Hour), to.Add(r.duration+24*time.Hour)
+		if r.schedules, err = s.store.Schedules(ctx, ScheduleQuery{ServiceID: r.service, At: at, From: lo, To: hi, Lock: lock}); err != nil {
+			return err
+		}
+		if len(r.schedules) == 0 {
+			return nil
+		}
+		ids := make([]uuid.UUID, len(r.schedules))
+		for i, sc := range r.schedules {
+			ids[i] = sc.StaffID
+		}
+		r.holds, err = s.store.Holds(ctx, HoldQuery{At: at, From: lo, To: hi, Staff: ids})
 		return err
 	})
 	return r, from, to, err
@@ -283,14 +336,14 @@ func (s *Service) Availability(ctx context.Context, req Request) (Result, error)
 		v.Check(from.Before(now.Add(MaxAhead)), "from", "at most a year ahead")
 		return from, to, v.Err()
 	}
-	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, nil, window)
+	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, nil, false, window)
 	if err != nil {
 		return Result{}, err
 	}
 	p := r.params(from, to, now.Add(MinLead), req.PreferredStaffID)
 	out := Result{StoreID: r.store, ServiceID: r.service, TimeZone: r.zone.String(), From: from, To: to,
 		SlotMinutes: p.Step, DurationMinutes: int(r.duration / time.Minute), Eligible: len(r.schedules),
-		Slots: Compute(p, r.schedules)}
+		Slots: Compute(p, r.schedules, r.holds)}
 	if out.SlotMinutes <= 0 {
 		out.SlotMinutes = DefaultSlotMinutes
 	}
@@ -303,9 +356,11 @@ func (s *Service) Availability(ctx context.Context, req Request) (Result, error)
 }
 
 // FreeStaff validates a chosen start: it must be on the slot grid and at least MinLead ahead,
-// and someone (v.StaffID, when given) must be free for the whole visit with travel. It
-// answers who is, with each one's hold start. Booking calls it inside its own transaction
-// and then inserts the assignment; the no-overlap constraint settles races.
+// someone (v.StaffID, when given) must be free for the whole visit with travel, and capacity
+// must remain once the overlapping holds are served. It answers who is free, with each one's
+// hold start. Booking calls it inside its own transaction, which holds the pool's locks until
+// it commits the order (and, when staff named one, the assignment, which the no-overlap
+// constraint also guards).
 func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	var val errs.Validation
 	val.Check(v.PackageID != uuid.Nil, "package_id", "required")
@@ -318,7 +373,7 @@ func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	}
 	// The range holding just this start: the grid has it only if it is a slot start.
 	window := func(*time.Location) (time.Time, time.Time, error) { return v.Start, v.Start.Add(time.Nanosecond), nil }
-	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, v.Known, window)
+	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, v.Known, true, window)
 	if err != nil {
 		return Free{}, err
 	}
@@ -331,16 +386,21 @@ func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 		return Free{}, err
 	}
 	out := Free{StoreID: r.store, ServiceID: r.service, Start: v.Start, End: v.Start.Add(r.duration)}
-	for _, sc := range r.schedules {
+	var free []int
+	for i, sc := range r.schedules {
 		if v.StaffID != uuid.Nil && sc.StaffID != v.StaffID {
 			continue
 		}
 		if ok, hold := FreeAt(p, sc, v.Start); ok {
 			out.Staff = append(out.Staff, FreeStaffMember{StaffID: sc.StaffID, HoldStart: hold})
+			free = append(free, i)
 		}
 	}
 	if len(out.Staff) == 0 {
 		return Free{}, ErrSlotUnavailable
+	}
+	if out.Remaining = newCapacity(p, r.schedules, r.holds).remaining(v.Start, free); out.Remaining == 0 {
+		return Free{}, ErrFullyBooked
 	}
 	return out, nil
 }

@@ -1,6 +1,7 @@
 // Package slotsdb reads availability's inputs: booking settings, the staff eligible for a
-// service at an address (ignoring time), their hours, exceptions and assignments. Three
-// queries per request, whatever the range; the sweep over time happens in Go.
+// service at an address (ignoring time), their hours, exceptions and assignments, and the
+// holds (orders booked but not yet assigned) competing for them. Five queries per request,
+// whatever the range; the sweep over time happens in Go.
 package slotsdb
 
 import (
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"doorstep/app/booking/bookingdb"
 	"doorstep/app/booking/slots"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/staff/staffdb"
@@ -115,6 +117,16 @@ func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.S
 		out[i] = slots.Schedule{StaffID: c.StaffID, Zone: zone, CertsUntil: c.CertsUntil}
 	}
 	args["ids"] = "{" + strings.Join(ids, ",") + "}"
+	if q.Lock {
+		// Before the assignments are read: see the slots package doc.
+		locked := make([]uuid.UUID, len(cands))
+		for i, c := range cands {
+			locked[i] = c.StaffID
+		}
+		if err := bookingdb.LockStaff(db, locked); err != nil {
+			return nil, err
+		}
+	}
 
 	// gorm's reflective Scan costs more than the queries at a few thousand rows; these loops
 	// scan by hand.
@@ -188,6 +200,103 @@ func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.S
 		return nil, err
 	}
 	return out, nil
+}
+
+// HoldsSQL finds the holds: live orders (pending_payment, confirmed, rework) without an active
+// assignment whose visit overlaps [@lo, @hi), each with the staff among @ids eligible for it,
+// time ignored — the conditions of CandidatesSQL (skill for the service or a category above
+// it, active, level, an area covering the order's address, every required certificate
+// approved and valid on the visit's last day), evaluated per (order, staff) pair. Orders
+// nobody among @ids could serve are left out. The partial index orders_hold_during_idx
+// (migration 00024) bounds the scan by the window.
+const HoldsSQL = `
+with recursive h as materialized (
+  select o.id, o.service_id, o.location, o.starts_at, o.ends_at
+  from orders o
+  where o.tenant_id = @t and o.status in ('pending_payment', 'confirmed', 'rework')
+    and tstzrange(o.starts_at, o.ends_at) && tstzrange(cast(@lo as timestamptz), cast(@hi as timestamptz))
+    and not exists (select 1 from assignments a where a.tenant_id = @t and a.order_id = o.id and a.status = 'active')
+), svc as materialized (
+  select s.id, s.category_id, coalesce(l.rank, 0) as min_rank
+  from catalog_services s left join staff_levels l on l.tenant_id = s.tenant_id and l.id = s.min_level_id
+  where s.tenant_id = @t and s.id in (select service_id from h)
+), cats as (
+  select svc.id as service_id, c.id, c.parent_id, 1 as depth
+  from catalog_categories c join svc on c.id = svc.category_id
+  where c.tenant_id = @t
+  union all
+  select cats.service_id, c.id, c.parent_id, cats.depth + 1
+  from catalog_categories c join cats on c.id = cats.parent_id
+  where c.tenant_id = @t and cats.depth < 16
+), skilled as materialized (
+  select k.service_id, k.staff_id from staff_skills k
+  where k.tenant_id = @t and k.staff_id = any(cast(@ids as uuid[])) and k.service_id in (select id from svc)
+  union
+  select cats.service_id, k.staff_id from staff_skills k join cats on k.category_id = cats.id
+  where k.tenant_id = @t and k.staff_id = any(cast(@ids as uuid[]))
+)
+select h.id as order_id, h.starts_at, h.ends_at,
+  st_distance(h.location, cast({PT} as geography)) as distance_m,
+  string_agg(s.id::text, ',' order by s.id) as pool
+from h
+join svc on svc.id = h.service_id
+join skilled k on k.service_id = h.service_id
+join staff s on s.tenant_id = @t and s.id = k.staff_id
+join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
+left join staff_levels lv on lv.tenant_id = s.tenant_id and lv.id = s.level_id
+where s.status = 'active'
+  and coalesce(lv.rank, 0) >= svc.min_rank
+  and case s.area_kind
+        when 'store' then so.territory is not null and st_covers(so.territory, h.location::geometry)
+        when 'polygon' then st_covers(s.area_polygon, h.location::geometry)
+        else st_dwithin(s.home, h.location, s.radius_m) end
+  and not exists (
+    select 1 from (
+      select r.certificate_type as type from catalog_service_certificates r where r.tenant_id = @t and r.service_id = h.service_id
+      union
+      select ct.code from certificate_types ct where ct.tenant_id = @t and ct.mandatory) req
+    where not exists (
+      select 1 from staff_certificates c
+      where c.tenant_id = @t and c.staff_id = s.id and c.type = req.type and c.status = 'approved'
+        and (c.expires_on is null or c.expires_on >= (h.ends_at at time zone so.time_zone)::date)))
+group by h.id, h.starts_at, h.ends_at, h.location`
+
+// Holds runs HoldsSQL.
+func (s *Store) Holds(ctx context.Context, q slots.HoldQuery) ([]slots.Hold, error) {
+	if len(q.Staff) == 0 {
+		return nil, nil
+	}
+	tid, err := dbx.RequireTenant(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, len(q.Staff))
+	for i, id := range q.Staff {
+		ids[i] = id.String()
+	}
+	args := map[string]any{"t": tid, "lng": q.At.Lng, "lat": q.At.Lat, "lo": q.From, "hi": q.To, "ids": "{" + strings.Join(ids, ",") + "}"}
+	rows, err := s.db.Conn(ctx).Raw(pointExpand.Replace(HoldsSQL), args).Rows()
+	if err != nil {
+		return nil, dbx.Err(err)
+	}
+	var out []slots.Hold
+	err = scanEach(rows, func() error {
+		var h slots.Hold
+		var pool string
+		if err := rows.Scan(&h.OrderID, &h.Visit.Start, &h.Visit.End, &h.DistanceM, &pool); err != nil {
+			return err
+		}
+		for _, p := range strings.Split(pool, ",") {
+			id, err := uuid.Parse(p)
+			if err != nil {
+				return err
+			}
+			h.Pool = append(h.Pool, id)
+		}
+		out = append(out, h)
+		return nil
+	})
+	return out, err
 }
 
 // scanEach calls scan for every row and closes rows.

@@ -2,6 +2,9 @@ package slotsdb_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking/slots"
+	"doorstep/app/booking/slots/slotsdb"
 	"doorstep/app/catalog"
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/kit/dbx"
@@ -120,4 +124,87 @@ func TestAvailabilityErrors(t *testing.T) {
 	other := dbx.WithTenant(context.Background(), uuid.New())
 	_, err = svc.Availability(other, slots.Request{PackageID: w.pkg, At: at})
 	require.ErrorIs(t, err, catalog.ErrAddressNotServed)
+}
+
+// TestHolds: the live orders nobody is assigned to (pending_payment, confirmed, rework) are
+// holds, each with the given staff eligible for it; availability and FreeStaff subtract them.
+func TestHolds(t *testing.T) {
+	d := dbtest.New(t)
+	w := seed(t, d.Owner, 6, 1)
+	svc := newService(d)
+	ctx := tenantCtx(w)
+	ten := w.day0.AddDate(0, 0, 1).Add(10 * time.Hour)
+	order := func(name, status string, start time.Time, lng float64) uuid.UUID {
+		exec := func(sql string) {
+			require.NoError(t, d.Owner.Exec(sql, name, start, lng).Error)
+		}
+		exec(`insert into quotes (tenant_id, id, store_id, package_id, created_by, starts_at, location, request, lines, subtotal, total, currency, expires_at)
+			select md5('t')::uuid, md5('hq'||?)::uuid, md5('st')::uuid, md5('p')::uuid, 'system', cast(? as timestamptz),
+			  st_setsrid(st_makepoint(cast(? as float8), 31.12), 4326)::geography, '{}', '[]', 10000, 10000, 'CNY', now()`)
+		require.NoError(t, d.Owner.Exec(`insert into orders (tenant_id, id, number, customer_id, store_id, service_id, package_id, quote_id, status,
+			  starts_at, ends_at, location, address, total, currency, created_by)
+			select md5('t')::uuid, md5('ho'||@n)::uuid, 'H-'||@n, md5('cu')::uuid, md5('st')::uuid, md5('sv')::uuid, md5('p')::uuid, md5('hq'||@n)::uuid, @st,
+			  cast(@s as timestamptz), cast(@s as timestamptz) + interval '2 hours', st_setsrid(st_makepoint(cast(@lng as float8), 31.12), 4326)::geography, 'a', 10000, 'CNY', 'system'`,
+			map[string]any{"n": name, "st": status, "s": start, "lng": lng}).Error)
+		return md5(t, d.Owner, "ho"+name)
+	}
+	confirmed := order("confirmed", "confirmed", ten, at.Lng)
+	pending := order("pending", "pending_payment", ten, at.Lng)
+	rework := order("rework", "rework", ten.Add(time.Hour), at.Lng)
+	order("cancelled", "cancelled", ten, at.Lng)
+	assigned := order("assigned", "confirmed", ten.Add(10*time.Hour), at.Lng)
+	require.NoError(t, d.Owner.Exec(`insert into assignments (tenant_id, id, order_id, staff_id, during, created_by)
+		values (md5('t')::uuid, gen_random_uuid(), ?, md5('s6')::uuid, tstzrange(?, ?), 'system')`, assigned, ten.Add(10*time.Hour), ten.Add(12*time.Hour)).Error)
+	order("later", "confirmed", ten.AddDate(0, 0, 5), at.Lng)
+	order("outside the territory", "confirmed", ten, 121.50)
+	// Staff 2's health certificate lapses before the visits: not eligible for them.
+	require.NoError(t, d.Owner.Exec(`update staff_certificates set expires_on = ? where staff_id = md5('s2')::uuid and type = 'health'`,
+		w.day0.Format(time.DateOnly)).Error)
+
+	staff := make([]uuid.UUID, 6)
+	for i := range staff {
+		staff[i] = md5(t, d.Owner, fmt.Sprintf("s%d", i+1))
+	}
+	store := slotsdb.New(d.Tx)
+	var holds []slots.Hold
+	require.NoError(t, d.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		holds, err = store.Holds(ctx, slots.HoldQuery{At: at, From: ten.Add(-24 * time.Hour), To: ten.Add(26 * time.Hour), Staff: staff[:5]})
+		return err
+	}))
+	got := map[uuid.UUID][]uuid.UUID{}
+	for _, h := range holds {
+		got[h.OrderID] = h.Pool
+		require.Equal(t, 2*time.Hour, h.Visit.End.Sub(h.Visit.Start))
+		require.Less(t, h.DistanceM, 1.0)
+	}
+	pool := []uuid.UUID{staff[0], staff[2], staff[3], staff[4]} // not 2 (certificate), not 6 (not asked)
+	slices.SortFunc(pool, func(a, b uuid.UUID) int { return strings.Compare(a.String(), b.String()) })
+	require.Equal(t, map[uuid.UUID][]uuid.UUID{confirmed: pool, pending: pool, rework: pool}, got)
+
+	// Another tenant sees none.
+	require.NoError(t, d.Tx.InTx(dbx.WithTenant(context.Background(), uuid.New()), func(ctx context.Context) error {
+		other, err := store.Holds(ctx, slots.HoldQuery{At: at, From: ten.Add(-24 * time.Hour), To: ten.Add(26 * time.Hour), Staff: staff})
+		require.Empty(t, other)
+		return err
+	}))
+
+	// Availability and FreeStaff subtract the three holds overlapping a visit at 10:00 (rework
+	// 11:00–13:00 included), the two at 10:00 from one at 08:00.
+	for _, c := range []struct {
+		start time.Time
+		holds int
+	}{{ten, 3}, {ten.Add(-2 * time.Hour), 2}, {ten.Add(3*time.Hour + 30*time.Minute), 0}} {
+		free, err := naiveCount(ctx, d, w, c.start, 2*time.Hour)
+		require.NoError(t, err)
+		require.Greater(t, free, c.holds)
+		r, err := svc.Availability(ctx, slots.Request{PackageID: w.pkg, At: at, From: slots.Bound{Time: c.start}, To: slots.Bound{Time: c.start.Add(time.Minute)}})
+		require.NoError(t, err)
+		require.Len(t, r.Slots, 1)
+		require.Equal(t, free-c.holds, r.Slots[0].Staff, "at %s", c.start.In(w.zone))
+		f, err := svc.FreeStaff(ctx, slots.Visit{PackageID: w.pkg, At: at, Start: c.start})
+		require.NoError(t, err)
+		require.Len(t, f.Staff, free)
+		require.Equal(t, free-c.holds, f.Remaining)
+	}
 }
