@@ -14,6 +14,7 @@ import (
 // TestAssignKeepsToTheCallersScope: a store-scoped dispatcher cannot assign a staff member of
 // another store (422 staff_not_available, as if unknown); head office can.
 func TestAssignKeepsToTheCallersScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	hq, err := e.app.Staff.Create(sysCtx(f), staff.NewStaff{UserID: probeUser(e, f), StoreID: f.StoreID, BadgeNo: "HQ001", DisplayName: "HQ staff",
@@ -33,6 +34,7 @@ func TestAssignKeepsToTheCallersScope(t *testing.T) {
 // TestStaffRatingsKeepToTheCallersScope: a store-scoped caller gets the ratings of staff of
 // their store only; head office gets everyone's.
 func TestStaffRatingsKeepToTheCallersScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	hq, err := e.app.Staff.Create(sysCtx(f), staff.NewStaff{UserID: probeUser(e, f), StoreID: f.StoreID, BadgeNo: "HQ002", DisplayName: "HQ staff",

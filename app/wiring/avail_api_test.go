@@ -53,6 +53,7 @@ func halfHours(from, to string) []string {
 // buffer), the slots from 08:00 to 12:00 go: a visit must end, and its travel too, before the
 // hold begins, and start 30 minutes after the visit ends.
 func TestAvailabilityAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	// The fixture gives the staff member every day 07:00–22:00; this test wants Mondays only.

@@ -16,6 +16,7 @@ import (
 // TestBadInput checks that malformed requests get the documented 4xx problem codes, never a
 // 500, and write nothing.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.A.Tokens["owner"]
 	huma.Register(e.app.Server.API, httpx.Op(huma.Operation{OperationID: "test-panic", Method: http.MethodGet, Path: "/api/v1/test/panic"},
@@ -91,6 +92,7 @@ func count(t *testing.T, e *env, table string) int64 {
 // TestSuspendedTenant: a suspended tenant's API and storefront answer 403 tenant_suspended,
 // other tenants carry on, and resuming restores service.
 func TestSuspendedTenant(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	path := "/api/v1/platform/tenants/" + e.A.Tenant.ID.String()
 	e.do(http.MethodPost, path+"/suspend", e.opToken, "", map[string]any{"reason": "unpaid invoice"}).ok(nil)
@@ -122,6 +124,7 @@ func TestSuspendedTenant(t *testing.T) {
 
 // TestRateLimits: logins and code requests are limited per account, phone and IP.
 func TestRateLimits(t *testing.T) {
+	t.Parallel()
 	e := newEnvWith(t, func(c *identity.Config) {
 		c.LoginPerMinute, c.LoginPerMinIP, c.CodesPerHour, c.CodesPerMinIP = 6, 1000, 3, 3
 	})

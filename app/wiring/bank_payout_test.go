@@ -42,6 +42,7 @@ type myPayoutAccountDTO struct {
 // converge on the latest state; another tenant's staff member sees none of it, an unknown
 // connected account's event is acknowledged and dropped, and nothing is posted to the ledger.
 func TestBankPayoutsReachTheOwner(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	tok := f.Tokens["staff"]

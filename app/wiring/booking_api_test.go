@@ -95,6 +95,7 @@ func soonInWorkingHours() time.Time {
 }
 
 func TestBookingHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cust := f.CustomerToken
@@ -252,6 +253,7 @@ func TestBookingHTTP(t *testing.T) {
 // TestAssignRaceHTTP: concurrent assignments of one staff member to different orders in the
 // same slot through the API → one 200, the rest 409 staff_busy.
 func TestAssignRaceHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	start := localAt(30, 10)
@@ -316,6 +318,7 @@ func ids(os []orderView) []uuid.UUID {
 // the slot grid, and not when the only staff member is already holding the slot; nothing is
 // written when it is refused.
 func TestBookingChecksAvailability(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	count := func() (n int64) {

@@ -38,6 +38,7 @@ type cardHoldingsView struct {
 // webhook's succeeded event is delivered to the card's IntentHandler), sees it, a store
 // redeems a visit on an order, HQ adjusts with a reason, and bad input gets field problems.
 func TestCardHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	owner, cust := f.Tokens["owner"], f.CustomerToken
@@ -153,6 +154,7 @@ func TestCardHTTP(t *testing.T) {
 // TestCardExpiryThroughAsynq runs the expiry sweep through the outbox, the relay and the real
 // asynq worker: a card past its validity is expired once with a card.expire posting.
 func TestCardExpiryThroughAsynq(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	id := cardOf(f).StoredCardID
@@ -186,6 +188,7 @@ func TestCardExpiryThroughAsynq(t *testing.T) {
 // TestFinanceCSV checks the CSV exports: text/csv with a UTF-8 byte order mark and Chinese
 // headers, and a problem for a bad period.
 func TestFinanceCSV(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	r := e.do(http.MethodGet, "/api/v1/finance/revenue/export?by=method&"+financePeriod(), f.Tokens["finance"], "", nil).status(http.StatusOK)

@@ -51,6 +51,7 @@ func (r *resp) fields() []string {
 
 // TestCatalogAPI walks the catalogue from HQ's console to a customer's quote.
 func TestCatalogAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	hq, mgr := f.Tokens["owner"], f.Tokens["store_manager"] // the manager runs the franchised store
@@ -248,6 +249,7 @@ func TestCatalogAPI(t *testing.T) {
 // TestCatalogAPICrossTenant aims tenant B at tenant A's real catalogue objects: every answer is
 // 404 and A's rows do not change.
 func TestCatalogAPICrossTenant(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := newCatalog(e, e.A, true)
 	price := int64(9000)

@@ -35,6 +35,7 @@ type splitView struct {
 // enqueue commission:split through the outbox; the worker splits once both hold; the split is
 // explained over HTTP and matches the ledger.
 func TestCommissionHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	owner := f.Tokens["owner"]

@@ -24,6 +24,7 @@ type offerView struct {
 // offer (the order is assigned and accepted), a second take is 409 offer_taken, and bad or
 // foreign input is a 4xx.
 func TestDispatchAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	disp, staffTok := f.Tokens["dispatcher"], f.Tokens["staff"]

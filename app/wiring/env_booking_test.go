@@ -3,7 +3,6 @@ package wiring_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,13 +41,13 @@ func (e *env) seedBooking(f *fixture) {
 	f.Secrets = append(f.Secrets, o.OrderID.String(), o.SeriesID.String())
 }
 
-var probeSlots atomic.Int64
-
 // probeSlot is a fresh three-hour window far enough ahead that nothing else is booked there,
 // inside the fixture staff member's working day (07:00–22:00 Shanghai) and on the slot grid,
 // so availability accepts it: four a day (08:00, 11:00, 14:00, 17:00) from 40 days ahead.
-func probeSlot() time.Time {
-	n := int(probeSlots.Add(1))
+// The count is the env's, carried on from the world's seeding, so a clone never reuses a slot
+// the world booked and many tests do not push the slots past a card's validity.
+func (e *env) probeSlot() time.Time {
+	n := int(e.probeSlots.Add(1))
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	day := time.Now().In(sh).AddDate(0, 0, 40+n/4)
 	return time.Date(day.Year(), day.Month(), day.Day(), 8+3*(n%4), 0, 0, 0, sh)
@@ -59,7 +58,7 @@ func probeSlot() time.Time {
 // assignment of f's staff member, so their own-job operations find it.
 func probeOrder(e *env, f *fixture, state booking.State, assigned bool) uuid.UUID {
 	ctx := hqContext(f)
-	q, err := e.app.Pricing.Quote(ctx, pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: probeSlot(), CustomerID: f.CustomerID})
+	q, err := e.app.Pricing.Quote(ctx, pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: e.probeSlot(), CustomerID: f.CustomerID})
 	require.NoError(e.t, err)
 	o, err := e.app.Booking.Create(ctx, booking.NewOrder{QuoteID: q.ID, CustomerID: f.CustomerID, Address: "probe address"})
 	require.NoError(e.t, err)

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,6 +102,7 @@ type env struct {
 	// stopWorker stops the worker (relay, job handlers, scheduler) before the test ends, for
 	// benchmarks that measure the API alone; it is safe to call more than once.
 	stopWorker func()
+	probeSlots atomic.Int64 // see probeSlot
 }
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers.
@@ -127,7 +129,8 @@ const password = "correct horse battery"
 const testWebhookSecret = "whsec_doorstep_test"
 
 // newEnv runs the real application and its worker on a fresh clone of the seeded world (two
-// tenants, see seed) and a fresh Redis index.
+// tenants, see seed) and a fresh Redis index. Nothing is shared with other envs, so the tests
+// that build one run in parallel.
 func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
 
 // newEnvWith lets a test change identity's limits (nil keeps them out of the way).
@@ -136,6 +139,7 @@ func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	w := seededWorld(t)
 	e := startEnv(t, dbtest.NewFrom(t, w.db), tune, t.Cleanup)
 	e.opToken, e.A, e.B = w.opToken, w.A.clone(), w.B.clone()
+	e.probeSlots.Store(w.probeSlots)
 	return e
 }
 
@@ -145,10 +149,11 @@ func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 // database takes a fraction of one. It is built once per test process, or again when older
 // than worldMaxAge, since some seeded objects (a quote) expire.
 type world struct {
-	db      string // the template database's name
-	built   time.Time
-	opToken string
-	A, B    *fixture
+	db         string // the template database's name
+	built      time.Time
+	opToken    string
+	A, B       *fixture
+	probeSlots int64
 }
 
 const worldMaxAge = 8 * time.Minute
@@ -210,7 +215,7 @@ func buildWorld(t testing.TB) *world {
 	e.B = e.seed("bravo", "Bravo Repair 布拉沃", "+8613900000002")
 	e.settleAll()
 	done = true
-	return &world{db: d.Name, built: time.Now(), opToken: e.opToken, A: e.A, B: e.B}
+	return &world{db: d.Name, built: time.Now(), opToken: e.opToken, A: e.A, B: e.B, probeSlots: e.probeSlots.Load()}
 }
 
 // settleAll waits until the outbox has handed every task to asynq and asynq has nothing

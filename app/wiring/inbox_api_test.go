@@ -49,6 +49,7 @@ func (e *env) waitInbox(token, query string, want int64) inboxPage {
 }
 
 func TestInboxAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	// The customer reads English; the caller does not know and renders in the tenant's zh-CN.
@@ -130,6 +131,7 @@ func TestInboxAPI(t *testing.T) {
 // TestInboxStoreMessages: a message to "store:<id>" (as the certificate-expiry job sends) is
 // read by the users whose scope is that store, not by its service staff nor by HQ.
 func TestInboxStoreMessages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	e.enqueue(f, notify.Message{Channel: notify.ChannelInbox, To: "store:" + f.FrStoreID.String(), Locale: notify.LocaleEn,

@@ -68,6 +68,7 @@ func tenantChecksum(t *testing.T, e *env, f *fixture) map[string]string {
 // routes must answer 403 or 404; no answer may contain A's data; A's rows must not change.
 // A route without a probe fails the test.
 func TestRouteWalkIsolation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	table := probes()
 	ops := operations(t, e)

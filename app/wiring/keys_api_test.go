@@ -17,6 +17,7 @@ import (
 // another request is 422 idempotency_key_reused, and a key over 200 characters is 400
 // invalid_parameter.
 func TestIdempotencyKeysHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	c := cardOf(f)

@@ -16,6 +16,7 @@ import (
 // speed); location updates are limited per staff member with a 429 location_rate_limited and
 // Retry-After.
 func TestStaffLocationFeedsETA(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	staffTok, cust := f.Tokens["staff"], f.Tokens["customer"]

@@ -14,6 +14,7 @@ import (
 // that requires it (whatever the data scope then says), a role without it gets 403
 // permission_denied (customers, who may not use staff operations at all, get wrong_audience).
 func TestPermissionMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	table := probes()
 	byPerm := map[string][]operation{}

@@ -21,6 +21,7 @@ import (
 // Connect account.updated restricts a staff member's payout account — through the real
 // endpoint and the real worker.
 func TestWebhookReachesCardsAndPayouts(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	owner, cust := f.Tokens["owner"], f.CustomerToken
@@ -78,6 +79,7 @@ func TestWebhookReachesCardsAndPayouts(t *testing.T) {
 // store (booking's own cancel, no fee) is refunded in full by the job the cancellation
 // enqueued; a customer's storefront cancel-with-refund is not refunded a second time.
 func TestStoreCancellationRefundsThePayment(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 30)
@@ -112,6 +114,7 @@ func TestStoreCancellationRefundsThePayment(t *testing.T) {
 // Stripe then fails the refund (a signed refund.failed event): the refund is failed, its
 // posting reversed, and commission gives back exactly what it clawed back.
 func TestFailedStripeRefundGivesTheClawbackBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cur := f.Tenant.Currency

@@ -33,6 +33,7 @@ func (e *env) inboxFor(token, orderID, template string) (title, body string) {
 // TestOrderNotifications: booking and the lifecycle tell the customer (in their own locale)
 // and the assigned staff member, through the outbox and the worker.
 func TestOrderNotifications(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	require.NoError(t, e.db.Owner.Exec(`update customers set locale = 'en' where tenant_id = ? and id = ?`, f.Tenant.ID, f.CustomerID).Error)
@@ -71,6 +72,7 @@ func TestOrderNotifications(t *testing.T) {
 // TestOrderReminder runs the booking:reminder handler's work directly: it reminds the customer
 // and the assigned staff member once per start, and a stale start does nothing.
 func TestOrderReminder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	id := probeOrder(e, f, booking.Assigned, true)

@@ -67,6 +67,7 @@ func (e *env) balance(t testing.TB, f *fixture, a ledger.Account) int64 {
 // webhook_signature_invalid and record nothing; a valid one is recorded once, a duplicate
 // delivery is acknowledged without a second record, and the payment and order follow.
 func TestStripeWebhookSignatures(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 30)
@@ -230,6 +231,7 @@ func (e *env) waitProcessed(t testing.TB, f *fixture, want int) {
 // one to three times each in shuffled order to tenant B, through the real endpoint and the
 // real asynq worker, end in the same payments, refunds, orders and ledger balances.
 func TestStripeWebhookShuffledConverges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	inOrder, shuffled := webhookScenario(t, e, e.A), webhookScenario(t, e, e.B)
 	beforeA, beforeB := ledgerTotals(t, e, e.A), ledgerTotals(t, e, e.B)
@@ -298,6 +300,7 @@ func faultyPayments(t testing.TB, e *env, rate float64) (*payment.Service, *gate
 // exactly one idempotency key, with one refund row and one ledger transaction each, and the
 // refunded total is what was asked.
 func TestRefundsUnderStripeFaultsNoDoubleRefund(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 30)
@@ -395,6 +398,7 @@ func TestRefundsUnderStripeFaultsNoDoubleRefund(t *testing.T) {
 // TestConcurrentRefundsNeverExceedPaid: 24 concurrent refunds of an eighth of a payment through
 // the API: exactly eight succeed, the rest are 409 refund_exceeds_paid.
 func TestConcurrentRefundsNeverExceedPaid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 30)
@@ -445,6 +449,7 @@ func TestConcurrentRefundsNeverExceedPaid(t *testing.T) {
 // cancelled by the delayed job (through the outbox and asynq) and its intent cancelled; one
 // paid in time is left alone; a payment that arrives after the cancellation is refunded in full.
 func TestAutoCancelUnpaidThroughAsynq(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 1)
@@ -484,6 +489,7 @@ func TestAutoCancelUnpaidThroughAsynq(t *testing.T) {
 // refused with 409 insufficient_balance; a customer cancelling a prepaid order late gets back
 // the total less the fee.
 func TestPayAfterServiceCashStoredValueAndCancellation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cur := f.Tenant.Currency

@@ -39,6 +39,7 @@ func (e *env) process(t testing.TB, f *fixture, ev []byte) {
 // books what it received and leaves the order waiting for the rest (the next payment asks for
 // exactly that); one in another currency books nothing and fails the payment.
 func TestIntentAmountReceivedIsWhatIsBooked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cur := f.Tenant.Currency
@@ -81,6 +82,7 @@ func TestIntentAmountReceivedIsWhatIsBooked(t *testing.T) {
 // overpayment); the order stays paid once. A cash record confirmed after the order was paid
 // is refunded the same way.
 func TestOverpaymentIsRefundedAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cur := f.Tenant.Currency

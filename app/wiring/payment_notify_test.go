@@ -68,6 +68,7 @@ func (e *env) waitOneMessage(f *fixture, token string, orderID uuid.UUID, templa
 // changes nothing), and once that it failed when Stripe fails it later. Messages ask for the
 // tenant's locale; the inbox shows them in the customer's own.
 func TestPaymentNotificationsOncePerChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	require.NoError(t, e.db.Owner.Exec(`update customers set locale = 'en' where tenant_id = ? and id = ?`, f.Tenant.ID, f.CustomerID).Error)
@@ -143,6 +144,7 @@ func TestPaymentNotificationsOncePerChange(t *testing.T) {
 // are announced at once with their method, in the customer's language (zh-CN here), and a
 // cancellation's refund gives the reason in it too.
 func TestCashStoredValueAndCancellationNotifications(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	require.NoError(t, e.db.Owner.Exec(`update customers set locale = 'zh-CN' where tenant_id = ? and id = ?`, f.Tenant.ID, f.CustomerID).Error)

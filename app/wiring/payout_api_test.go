@@ -44,6 +44,7 @@ type withdrawalDTO struct {
 // limit, finance approves one (the worker pays it through stripe-mock) and rejects another,
 // and every step is in the requester's history and inbox.
 func TestPayoutAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	first := payoutOf(f).WithdrawalID
@@ -174,6 +175,7 @@ func historyOf(w withdrawalDTO) []string {
 // balances, statement and withdrawals each of their own; a plain staff member asking for a
 // franchisee wallet is refused, and an unknown choice is a 400 invalid_parameter.
 func TestFranchiseeOwnerWhoWorksAsStaffReachesBothWallets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	u, err := e.app.Identity.CreateUser(sysCtx(f), identity.NewUser{Email: "owner-staff@alpha.test", Password: password, FranchiseeID: f.FranchiseeID,

@@ -52,7 +52,7 @@ func bookingProbes() map[string]probe {
 	settings := map[string]any{"slot_minutes": 30, "travel_kmh": 20, "buffer_minutes": 15, "payment_mode": "pay_after", "free_cancel_hours": 24,
 		"cancel_fee_bp": 2000, "auto_accept_hours": 48, "accept_timeout_minutes": 10, "rework_days": 7}
 	newQuote := func(e *env, f *fixture) uuid.UUID {
-		q, err := e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: probeSlot(), CustomerID: f.CustomerID})
+		q, err := e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: e.probeSlot(), CustomerID: f.CustomerID})
 		require.NoError(e.t, err)
 		return q.ID
 	}
@@ -104,7 +104,7 @@ func bookingProbes() map[string]probe {
 		"list-order-events": {object: true, attack: aStoreOrder("/events", nil), own: existing("/events")},
 		"cancel-order":      {object: true, attack: aStoreOrder("/cancel", reason), own: store(booking.Confirmed, false, "/cancel", nil)},
 		"reschedule-order": {object: true, attack: aStoreOrder("/reschedule", map[string]any{"start": time.Now().Add(100 * 24 * time.Hour)}),
-			own: store(booking.Confirmed, false, "/reschedule", func(e *env, f *fixture) any { return map[string]any{"start": probeSlot()} })},
+			own: store(booking.Confirmed, false, "/reschedule", func(e *env, f *fixture) any { return map[string]any{"start": e.probeSlot()} })},
 		"mark-order-no-show":      {object: true, attack: aStoreOrder("/no-show", reason), own: store(booking.Arrived, true, "/no-show", nil)},
 		"close-order":             {object: true, attack: aStoreOrder("/close", nil), own: store(booking.Completed, false, "/close", nil)},
 		"reopen-order-for-rework": {object: true, attack: aStoreOrder("/rework", reason), own: store(booking.Completed, false, "/rework", nil)},

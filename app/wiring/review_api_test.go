@@ -23,6 +23,7 @@ type reviewView struct {
 }
 
 func TestReviewHTTP(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cust := f.CustomerToken

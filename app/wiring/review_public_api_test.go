@@ -37,6 +37,7 @@ type publicReviews struct {
 // the reviewer's name masked, and the aggregate; reviews the store hides are left out (of the
 // aggregate too); another tenant's service or staff member is not found.
 func TestPublicReviews(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	require.NoError(t, e.db.Owner.Exec(`update customers set name = '张三丰' where tenant_id = ? and id = ?`, f.Tenant.ID, f.CustomerID).Error)

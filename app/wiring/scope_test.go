@@ -12,6 +12,7 @@ import (
 // stores, store roles their own store; out-of-scope objects are "not found", and placing
 // accounts outside one's scope is refused.
 func TestDataScope(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	ids := func(token string) []uuid.UUID {

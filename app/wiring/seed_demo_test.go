@@ -66,6 +66,7 @@ func badges(cs []staff.Candidate) []string {
 // TestSeedDemo seeds the demo twice and checks that its roster, eligibility and prices work
 // together: the staff who can take a weekday job at the 徐汇店 address, and a storefront quote.
 func TestSeedDemo(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	require.NoError(t, wiring.SeedDemo(ctx, e.app, io.Discard))

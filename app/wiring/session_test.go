@@ -12,6 +12,7 @@ import (
 // TestWebSession: a session sign-in sets an HttpOnly, SameSite cookie, rotates the session id
 // on login, authenticates API calls, refuses cross-site writes and ends on logout.
 func TestWebSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
@@ -75,6 +76,7 @@ func TestWebSession(t *testing.T) {
 // TestPhoneMasking: phones are masked for roles without customers:phone; revealing one is
 // audited with who read it.
 func TestPhoneMasking(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var list struct{ Items []struct{ Phone string } }
 	e.do(http.MethodGet, "/api/v1/customers", e.A.Tokens["store_manager"], "", nil).ok(&list)

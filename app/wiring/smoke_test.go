@@ -8,6 +8,7 @@ import (
 )
 
 func TestEnvSmoke(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	var me struct {
 		Kind  string

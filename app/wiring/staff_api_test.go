@@ -35,6 +35,7 @@ func (c candidatesBody) has(id uuid.UUID) bool {
 // TestStaffAPI runs the roster through HTTP: HQ settings, a profile and its validation, phone
 // masking and reveal, data scope, the certificate review and what it does to eligibility.
 func TestStaffAPI(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	hq := f.Tokens["hq_admin"]

@@ -64,6 +64,7 @@ func (e *env) requireBooksBalance(t testing.TB) {
 // confirmed and the open Stripe payment cancelled. Refunding it gives the visit back, the order
 // owes again and takes another visit; a partial refund is a 422 and changes nothing.
 func TestVisitPaysPrepaidOrder(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	setPaymentMode(t, e, f, "prepay", 30)
@@ -144,6 +145,7 @@ func TestVisitPaysPrepaidOrder(t *testing.T) {
 // the PaidHook (the split's total is the visit's value, what reached order funds); refunding
 // the visit payment gives the visit back and claws the whole split back.
 func TestVisitPaidOrderIsSplitAndClawedBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cardID := visitCard(e, f, 3, 30001) // 10000 a visit, the last one 10001
@@ -202,6 +204,7 @@ func TestVisitPaidOrderIsSplitAndClawedBack(t *testing.T) {
 // inside the fee window a deposit-plus-visit order gets the deposit less the fee in money and
 // the visit whole.
 func TestCancellingVisitPaidOrdersGivesVisitsBack(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cardID := visitCard(e, f, 5, 50000)
@@ -259,6 +262,7 @@ func TestCancellingVisitPaidOrdersGivesVisitsBack(t *testing.T) {
 // once: the card stays empty, the customer's visits do not grow, the visit's value goes from
 // order funds to revenue, and the books balance.
 func TestVisitReturnedToExpiredCardLapses(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cardID := visitCard(e, f, 2, 20000)
@@ -297,6 +301,7 @@ func TestVisitReturnedToExpiredCardLapses(t *testing.T) {
 // TestConcurrentVisitRedemptionsOneWins: several redemptions of one order at once (the same
 // card, and two cards): exactly one succeeds, the rest are 409, and one visit is used.
 func TestConcurrentVisitRedemptionsOneWins(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cards := []uuid.UUID{visitCard(e, f, 10, 100000), visitCard(e, f, 10, 100000)}
@@ -347,6 +352,7 @@ func codeOf(err error) string {
 // posting, so what it pays out is the cash. The return's posting references the refund, so
 // it is not also taken off what the order brought in.
 func TestVisitReturnedBeforeSplitLeavesSplitRight(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cardID := visitCard(e, f, 4, 40000)
@@ -384,6 +390,7 @@ func TestVisitReturnedBeforeSplitLeavesSplitRight(t *testing.T) {
 // redemptions of the same card on other orders (which lock the card, then post). Both take
 // the card before any ledger row, so none of them deadlocks or fails.
 func TestVisitRefundsAndRedemptionsOfOneCardRunTogether(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	cardID := visitCard(e, f, 40, 400000)
