@@ -13,6 +13,8 @@ import (
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // pingPayload is the test task most tests enqueue.
@@ -99,6 +101,19 @@ func startServer(t *testing.T, redis asynq.RedisConnOpt, mux *asynq.ServeMux) {
 	srv := jobs.NewServer(redis, testLog(), 8)
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
+}
+
+// resolver loads tenants from the test database, as wiring's tenant.Resolver does.
+func (e *env) resolver() jobs.TenantResolver {
+	return tenant.NewResolver(tenantdb.New(e.db.Tx), "", false)
+}
+
+// anyTenant resolves every id to an active tenant in UTC, for mux tests that need no database
+// (and the helper worker process, which has none).
+type anyTenant struct{}
+
+func (anyTenant) ByID(_ context.Context, id uuid.UUID) (*tenant.Tenant, error) {
+	return &tenant.Tenant{ID: id, Slug: "any", Name: "Any", Status: tenant.Active, Locale: "zh-CN", Currency: "CNY", TimeZone: "UTC"}, nil
 }
 
 // inTenant is a background context running as tenant id.

@@ -16,10 +16,11 @@ import (
 )
 
 // NewServeMux returns a mux whose handlers run inside, from the outside in: structured
-// logging, metrics (when m is not nil), panic recovery and tenant restore.
-func NewServeMux(log *slog.Logger, m *Metrics) *asynq.ServeMux {
+// logging, metrics (when m is not nil), panic recovery and tenant restore (the whole tenant,
+// loaded through tenants; see restoreTenant).
+func NewServeMux(log *slog.Logger, m *Metrics, tenants TenantResolver) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
-	mux.Use(logging(log), m.middleware, recovering(log), restoreTenant)
+	mux.Use(logging(log), m.middleware, recovering(log), restoreTenant(tenants))
 	return mux
 }
 
@@ -49,18 +50,6 @@ func Handle[T any, PT interface {
 			return fmt.Errorf("jobs: %s payload has no tenant: %w", name, asynq.SkipRetry)
 		}
 		return h(dbx.WithTenant(ctx, tenant), p)
-	})
-}
-
-// restoreTenant puts a payload's tenant_id into the context for any handler, including ones
-// registered without Handle. Payloads without a tenant (platform tasks) pass through as is.
-func restoreTenant(next asynq.Handler) asynq.Handler {
-	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
-		var meta Meta
-		if json.Unmarshal(t.Payload(), &meta) == nil && meta.TenantID != uuid.Nil {
-			ctx = dbx.WithTenant(ctx, meta.TenantID)
-		}
-		return next.ProcessTask(ctx, t)
 	})
 }
 

@@ -17,7 +17,7 @@ import (
 func TestHandleRestoresTenantAndRejectsBadPayloads(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	mux := jobs.NewServeMux(testLog(), jobs.NewMetrics(reg))
+	mux := jobs.NewServeMux(testLog(), jobs.NewMetrics(reg), anyTenant{})
 	var got uuid.UUID
 	calls := 0
 	jobs.Handle(mux, func(ctx context.Context, p *pingPayload) error {
@@ -51,7 +51,7 @@ func TestHandleRestoresTenantAndRejectsBadPayloads(t *testing.T) {
 func TestMuxRecoversPanicsAndRestoresTenantForPlainHandlers(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	mux := jobs.NewServeMux(testLog(), jobs.NewMetrics(reg))
+	mux := jobs.NewServeMux(testLog(), jobs.NewMetrics(reg), anyTenant{})
 	mux.HandleFunc("test:panic", func(context.Context, *asynq.Task) error { panic("kaboom") })
 	var got uuid.UUID
 	mux.HandleFunc("test:plain", func(ctx context.Context, _ *asynq.Task) error {

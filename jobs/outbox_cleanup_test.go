@@ -37,7 +37,7 @@ func TestOutboxCleanupDeletesOldDeliveredRowsOfEveryTenant(t *testing.T) {
 		}
 	}
 
-	mux := jobs.NewServeMux(e.log, nil)
+	mux := jobs.NewServeMux(e.log, nil, e.resolver())
 	jobs.NewOutboxCleanup(e.db.Tx, clock.NewManual(now), e.log).Register(mux)
 	require.NoError(t, mux.ProcessTask(context.Background(), asynq.NewTask(jobs.TypeOutboxCleanup, nil)))
 

@@ -88,7 +88,7 @@ func TestRelayDeliversEachRowOnce(t *testing.T) {
 
 	var mu sync.Mutex
 	handled := map[string]int{}
-	mux := jobs.NewServeMux(e.log, nil)
+	mux := jobs.NewServeMux(e.log, nil, e.resolver())
 	jobs.Handle(mux, func(ctx context.Context, p *pingPayload) error {
 		id, _ := asynq.GetTaskID(ctx)
 		tenant, _ := dbx.TenantID(ctx)

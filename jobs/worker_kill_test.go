@@ -41,7 +41,7 @@ func TestHelperWorkerProcess(t *testing.T) {
 	require.NoError(t, err)
 	marker := os.Getenv(envHelperMarker)
 
-	mux := jobs.NewServeMux(testLog(), nil)
+	mux := jobs.NewServeMux(testLog(), nil, anyTenant{})
 	jobs.Handle(mux, func(ctx context.Context, _ *blockPayload) error {
 		if err := os.WriteFile(marker, []byte("started"), 0o600); err != nil {
 			return err
@@ -114,7 +114,7 @@ func TestWorkerKilledMidJobLosesNothing(t *testing.T) {
 	require.Equal(t, asynq.TaskStateActive, info.State, "the dead worker still holds the task")
 
 	retries := make(chan int, 1)
-	mux := jobs.NewServeMux(testLog(), nil)
+	mux := jobs.NewServeMux(testLog(), nil, anyTenant{})
 	jobs.Handle(mux, func(ctx context.Context, _ *blockPayload) error {
 		n, _ := asynq.GetRetryCount(ctx)
 		retries <- n

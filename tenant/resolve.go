@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"doorstep/app/kit/errs"
 )
 
 // Resolver finds the tenant a request belongs to.
@@ -22,11 +24,16 @@ func NewResolver(store Store, baseDomain string, devMode bool) *Resolver {
 // DevMode reports whether the X-Tenant header is honoured.
 func (r *Resolver) DevMode() bool { return r.devMode }
 
-// ByID returns an active tenant; a suspended one is ErrSuspended.
+// ByID returns an active tenant; a suspended one is ErrSuspended (with the tenant), an unknown
+// one ErrNotFound. Other errors (the database being down) pass through: jobs retry them
+// rather than dropping the task as if the tenant did not exist.
 func (r *Resolver) ByID(ctx context.Context, id uuid.UUID) (*Tenant, error) {
 	t, err := r.store.Get(ctx, id)
-	if err != nil {
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
 	}
 	return active(t)
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/auth"
-	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
 	"doorstep/app/pricing"
@@ -57,11 +56,6 @@ type Series struct {
 
 // Errors of series.
 var ErrSeriesNotFound = errs.New(errs.NotFound, "series_not_found", "no such recurring booking")
-
-// Tenants loads a tenant for jobs, which carry only its id.
-type Tenants interface {
-	ByID(ctx context.Context, id uuid.UUID) (*tenant.Tenant, error)
-}
 
 // next is the occurrence after d.
 func next(freq string, first, d time.Time) time.Time {
@@ -265,19 +259,9 @@ func (s *Service) ChangeSeries(ctx context.Context, id uuid.UUID, paused *bool, 
 
 // RunRecurring books the due occurrences of every active series of the context's tenant.
 func (s *Service) RunRecurring(ctx context.Context) (int, error) {
-	tid, err := dbx.RequireTenant(ctx)
-	if err != nil {
-		return 0, err
-	}
-	t, ok := tenant.FromContext(ctx)
+	t, ok := tenant.FromContext(ctx) // the jobs middleware restores the whole tenant
 	if !ok {
-		if s.tenants == nil {
-			return 0, errors.New("booking: no tenant loader for the recurring job")
-		}
-		if t, err = s.tenants.ByID(ctx, tid); err != nil {
-			return 0, err
-		}
-		ctx = tenant.WithTenant(ctx, t)
+		return 0, errors.New("booking: recurring run without a tenant in the context")
 	}
 	until := dateOnly(s.clock.Now().In(t.Location())).AddDate(0, 0, RecurringHorizonDays)
 	var ids []uuid.UUID

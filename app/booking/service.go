@@ -90,7 +90,6 @@ type Deps struct {
 	Stores  Stores
 	Outbox  *jobs.Outbox
 	Slots   Slots       // nil: starts are not checked against availability (store tests)
-	Tenants Tenants     // loads the tenant for jobs (recurring bookings)
 	Clock   clock.Clock // nil: the system clock
 	Notify  Notifier    // nil: no order notifications (store tests)
 	// Dispatch hears of orders waiting for staff (nil: nobody; see SetDispatcher).
@@ -133,7 +132,6 @@ type Service struct {
 	stores   Stores
 	outbox   *jobs.Outbox
 	slots    Slots
-	tenants  Tenants
 	clock    clock.Clock
 	notifier Notifier
 	dispatch Dispatcher
@@ -144,7 +142,7 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, tenants: d.Tenants, clock: d.Clock, notifier: d.Notify, dispatch: d.Dispatch}
+	return &Service{db: d.DB, repo: d.Repo, quotes: d.Quotes, catalog: d.Catalog, staff: d.Staff, stores: d.Stores, outbox: d.Outbox, slots: d.Slots, clock: d.Clock, notifier: d.Notify, dispatch: d.Dispatch}
 }
 
 // SetDispatcher plugs in dispatch (wiring, before serving; dispatch is built after booking).

@@ -266,8 +266,8 @@ func (s *Service) rank(ctx context.Context, o booking.Order, exclude map[uuid.UU
 	return out, nil
 }
 
-// zone is the time zone "today's workload" counts in: the store's, else the tenant's, else UTC.
-// Jobs have no tenant in their context (only its id), so the store's zone is read first.
+// zone is the time zone "today's workload" counts in: the store's, else the tenant's (which
+// requests and jobs alike carry in their context).
 func (s *Service) zone(ctx context.Context, storeID uuid.UUID) (*time.Location, error) {
 	name, err := s.repo.StoreZone(ctx, storeID)
 	if err != nil {
@@ -278,10 +278,11 @@ func (s *Service) zone(ctx context.Context, storeID uuid.UUID) (*time.Location, 
 			return loc, nil
 		}
 	}
-	if t, ok := tenant.FromContext(ctx); ok {
-		return t.Location(), nil
+	t, ok := tenant.FromContext(ctx)
+	if !ok {
+		return nil, errors.New("dispatch: no tenant in the context")
 	}
-	return time.UTC, nil
+	return t.Location(), nil
 }
 
 // Sort orders candidates best first: score, then distance, then id (deterministic).

@@ -102,7 +102,7 @@ func NewInbox(db *dbx.DB, store InboxStore, clk clock.Clock) *Inbox {
 }
 
 // Send stores r in its recipient's inbox, rendered again in the recipient's own locale when
-// they chose one (else the message's, else the tenant's; a store always reads the tenant's). The asynq task id (the outbox id)
+// they chose one (else the message's, else the tenant's; a store always reads the tenant's). The delivery id (the outbox id)
 // is the dedupe key, so a redelivered task adds nothing. A recipient that is malformed or
 // does not exist never will, so it is not retried.
 func (in *Inbox) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error {
@@ -110,7 +110,7 @@ func (in *Inbox) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error
 	if err != nil {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	dedupe, _ := asynq.GetTaskID(ctx)
+	dedupe := deliveryIDOf(ctx, r)
 	ctx = dbx.WithTenant(ctx, tenantID)
 	return in.db.InTx(ctx, func(ctx context.Context) error {
 		own, tenantLocale, err := in.store.Locales(ctx, rcpt)

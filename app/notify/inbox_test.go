@@ -20,6 +20,8 @@ import (
 	"doorstep/app/notify"
 	"doorstep/app/notify/notifydb"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // inboxWorld is one tenant (zh-CN) with a customer who chose English, a user who chose
@@ -67,8 +69,8 @@ func TestInboxDeliveryIsIdempotent(t *testing.T) {
 	_, ro := dbtest.Redis(t)
 	redis := asynq.RedisClientOpt{Addr: ro.Addr, DB: ro.DB, Username: ro.Username, Password: ro.Password}
 	log := slog.New(slog.DiscardHandler)
-	mux := jobs.NewServeMux(log, nil)
-	notify.NewHandler(notify.NewRouter(nil).Route(notify.ChannelInbox, w.inbox)).Register(mux)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(w.d.Tx), "", false))
+	notify.NewHandler(w.d.Tx, notify.NewRouter(nil).Route(notify.ChannelInbox, w.inbox), notifydb.NewDeliveries(w.d.Tx)).Register(mux)
 	srv := jobs.NewServer(redis, log, 2)
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)

@@ -42,6 +42,9 @@ type Rendered struct {
 	Message
 	Subject string `json:"subject,omitempty"` // for channels that have one (e-mail, in-app)
 	Body    string `json:"body"`
+	// DeliveryID is the same on every attempt to send this message (the notify:send task id,
+	// i.e. the outbox id): the idempotency key senders hand to providers.
+	DeliveryID string `json:"delivery_id,omitempty"`
 }
 
 // Sender delivers a rendered message for a tenant. An error is retried unless it wraps

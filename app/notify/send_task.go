@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -19,6 +20,9 @@ const TypeSend = "notify:send"
 type SendPayload struct {
 	jobs.Meta
 	Message Message `json:"message"`
+	// DeliveryID identifies the message when the task runs without an asynq task id (called
+	// directly rather than through a server); under asynq the task id (the outbox id) is used.
+	DeliveryID string `json:"delivery_id,omitempty"`
 }
 
 // TaskType implements jobs.Payload.
@@ -73,17 +77,25 @@ func validate(m Message) error {
 }
 
 // Handler runs TypeSend tasks.
-type Handler struct{ sender Sender }
+type Handler struct {
+	db          *dbx.DB
+	sender      Sender
+	deliveries  DeliveryStore
+	sendTimeout time.Duration
+}
 
-// NewHandler returns a handler delivering through s.
-func NewHandler(s Sender) *Handler { return &Handler{sender: s} }
+// NewHandler returns a handler delivering through s and recording deliveries in d, so a
+// redelivered task does not send its message again (see deliver).
+func NewHandler(db *dbx.DB, s Sender, d DeliveryStore) *Handler {
+	return &Handler{db: db, sender: s, deliveries: d, sendTimeout: defaultSendTimeout}
+}
 
 // Register adds the handler to mux.
 func (h *Handler) Register(mux *asynq.ServeMux) { jobs.Handle(mux, h.send) }
 
-// send renders and delivers. A message that cannot be rendered never will be, so it is not
-// retried. A retry after a partial failure may send twice; senders pass the task id on
-// (see DeliveryHeader) so the receiving side can drop the duplicate.
+// send renders and delivers once per delivery id (see deliver for what "once" can promise).
+// A message that cannot be rendered never will be, so it is not retried. Senders pass the
+// delivery id on (Rendered.DeliveryID) so a provider can drop what still comes twice.
 func (h *Handler) send(ctx context.Context, p *SendPayload) error {
 	r, err := Render(p.Message)
 	if err != nil {
@@ -93,5 +105,12 @@ func (h *Handler) send(ctx context.Context, p *SendPayload) error {
 	if !ok {
 		return errors.New("notify: no tenant in context") // jobs.Handle guarantees one
 	}
-	return h.sender.Send(ctx, tenant, r)
+	if r.DeliveryID = deliveryID(ctx, p); r.DeliveryID == "" {
+		return fmt.Errorf("notify: message without a delivery id: %w", asynq.SkipRetry)
+	}
+	send := func(ctx context.Context) error { return h.sender.Send(ctx, tenant, r) }
+	if !needsRecord(r.Channel) {
+		return send(ctx)
+	}
+	return h.deliver(ctx, r, send)
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,10 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/notify"
+	"doorstep/app/notify/notifydb"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 var loginCode = notify.Message{
@@ -38,8 +42,8 @@ func TestSendEndToEnd(t *testing.T) {
 	d := dbtest.New(t)
 	_, ro := dbtest.Redis(t)
 	redis := asynq.RedisClientOpt{Addr: ro.Addr, DB: ro.DB, Username: ro.Username, Password: ro.Password}
-	tenant := uuid.Must(uuid.NewV7())
-	require.NoError(t, d.Owner.Exec("insert into tenants (id, slug, name) values (?, 'jiejia', '洁家')", tenant).Error)
+	tn := uuid.Must(uuid.NewV7())
+	require.NoError(t, d.Owner.Exec("insert into tenants (id, slug, name) values (?, 'jiejia', '洁家')", tn).Error)
 
 	const secret = "whsec_e2e"
 	type delivery struct {
@@ -55,7 +59,7 @@ func TestSendEndToEnd(t *testing.T) {
 	t.Cleanup(hook.Close)
 
 	ob := jobs.NewOutbox(d.Tx, clock.System{})
-	require.NoError(t, d.Tx.InTx(dbx.WithTenant(context.Background(), tenant), func(ctx context.Context) error {
+	require.NoError(t, d.Tx.InTx(dbx.WithTenant(context.Background(), tn), func(ctx context.Context) error {
 		return notify.Enqueue(ctx, ob, loginCode)
 	}))
 	var outboxID uuid.UUID
@@ -67,8 +71,8 @@ func TestSendEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 
-	mux := jobs.NewServeMux(log, nil)
-	notify.NewHandler(notify.NewWebhookSender(hook.URL, secret, hook.Client(), clock.System{})).Register(mux)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(d.Tx), "", false))
+	notify.NewHandler(d.Tx, notify.NewWebhookSender(hook.URL, secret, hook.Client(), clock.System{}), notifydb.NewDeliveries(d.Tx)).Register(mux)
 	srv := jobs.NewServer(redis, log, 2)
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
@@ -82,15 +86,18 @@ func TestSendEndToEnd(t *testing.T) {
 	require.NoError(t, notify.VerifySignature(secret, del.header.Get(notify.SignatureHeader), del.body, 5*time.Minute, time.Now()))
 	require.ErrorIs(t, notify.VerifySignature("forged", del.header.Get(notify.SignatureHeader), del.body, 5*time.Minute, time.Now()), notify.ErrSignatureInvalid)
 	require.Equal(t, outboxID.String(), del.header.Get(notify.DeliveryHeader))
+	require.Equal(t, outboxID.String(), del.header.Get(notify.IdempotencyKeyHeader), "the provider gets the delivery id as its idempotency key")
 
 	var msg struct {
-		TenantID uuid.UUID `json:"tenant_id"`
-		Channel  string    `json:"channel"`
-		To       string    `json:"to"`
-		Body     string    `json:"body"`
+		TenantID   uuid.UUID `json:"tenant_id"`
+		Channel    string    `json:"channel"`
+		To         string    `json:"to"`
+		Body       string    `json:"body"`
+		DeliveryID string    `json:"delivery_id"`
 	}
 	require.NoError(t, json.Unmarshal(del.body, &msg))
-	require.Equal(t, tenant, msg.TenantID)
+	require.Equal(t, tn, msg.TenantID)
+	require.Equal(t, outboxID.String(), msg.DeliveryID, "and in the signed body")
 	require.Equal(t, notify.ChannelSMS, msg.Channel)
 	require.Equal(t, loginCode.To, msg.To)
 	require.Equal(t, "【洁家】您的登录验证码是 483920，5 分钟内有效。请勿泄露给他人。", msg.Body)
@@ -106,33 +113,38 @@ func TestSendEndToEnd(t *testing.T) {
 
 func TestSendHandlerSkipsRetryForUnfixablePayloads(t *testing.T) {
 	t.Parallel()
-	sent := 0
-	mux := jobs.NewServeMux(slog.New(slog.DiscardHandler), nil)
-	notify.NewHandler(senderFunc(func(context.Context, uuid.UUID, notify.Rendered) error { sent++; return nil })).Register(mux)
-	tenant := uuid.Must(uuid.NewV7())
+	d := dbtest.New(t)
+	tn := uuid.Must(uuid.NewV7())
+	require.NoError(t, d.Owner.Exec("insert into tenants (id, slug, name) values (?, 'acme', 'Acme')", tn).Error)
+	var sent atomic.Int32
+	mux := jobs.NewServeMux(slog.New(slog.DiscardHandler), nil, tenant.NewResolver(tenantdb.New(d.Tx), "", false))
+	notify.NewHandler(d.Tx, senderFunc(func(context.Context, uuid.UUID, notify.Rendered) error { sent.Add(1); return nil }),
+		notifydb.NewDeliveries(d.Tx)).Register(mux)
 
-	payload := func(m notify.Message) []byte {
-		b, err := json.Marshal(&notify.SendPayload{Meta: jobs.Meta{TenantID: tenant}, Message: m})
+	payload := func(m notify.Message, deliveryID string) []byte {
+		b, err := json.Marshal(&notify.SendPayload{Meta: jobs.Meta{TenantID: tn}, Message: m, DeliveryID: deliveryID})
 		require.NoError(t, err)
 		return b
 	}
 	unknown := loginCode
 	unknown.Template = "no_such_template"
 	for name, body := range map[string][]byte{
-		"malformed":        []byte(`{"tenant_id":"` + tenant.String() + `","message":`),
-		"message not json": []byte(`{"tenant_id":"` + tenant.String() + `","message":"hi"}`),
+		"malformed":        []byte(`{"tenant_id":"` + tn.String() + `","message":`),
+		"message not json": []byte(`{"tenant_id":"` + tn.String() + `","message":"hi"}`),
 		"nil tenant":       []byte(`{"message":{"channel":"sms","to":"+8613812345678","template":"login_code"}}`),
-		"unknown template": payload(unknown),
+		"unknown tenant":   []byte(`{"tenant_id":"` + uuid.NewString() + `","message":{"channel":"sms","to":"+8613812345678","template":"login_code"}}`),
+		"unknown template": payload(unknown, "d-1"),
+		"no delivery id":   payload(loginCode, ""), // outside asynq there is no task id to fall back on
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := mux.ProcessTask(context.Background(), asynq.NewTask(notify.TypeSend, body))
 			require.ErrorIs(t, err, asynq.SkipRetry)
 		})
 	}
-	require.Zero(t, sent)
+	require.Zero(t, sent.Load())
 
-	require.NoError(t, mux.ProcessTask(context.Background(), asynq.NewTask(notify.TypeSend, payload(loginCode))))
-	require.Equal(t, 1, sent)
+	require.NoError(t, mux.ProcessTask(context.Background(), asynq.NewTask(notify.TypeSend, payload(loginCode, "d-2"))))
+	require.Equal(t, int32(1), sent.Load())
 }
 
 func TestEnqueueValidates(t *testing.T) {

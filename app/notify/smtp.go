@@ -55,7 +55,7 @@ func NewSMTPSender(cfg SMTPConfig, clk clock.Clock) (*SMTPSender, error) {
 	return &SMTPSender{cfg: cfg, host: host, port: port, clk: clk}, nil
 }
 
-// Send mails r to r.To. The Message-ID is derived from the task id (the outbox id), so a
+// Send mails r to r.To. The Message-ID is derived from the delivery id (the outbox id), so a
 // retried delivery carries the same id and mail clients show one message. A permanent SMTP
 // failure (a 5xx reply, a malformed address) is not retried; connection trouble and 4xx are.
 func (s *SMTPSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error {
@@ -72,8 +72,8 @@ func (s *SMTPSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) e
 	}
 	m.Subject(subject)
 	m.SetDateWithValue(s.clk.Now())
-	id, ok := asynq.GetTaskID(ctx)
-	if !ok {
+	id := deliveryIDOf(ctx, r)
+	if id == "" {
 		id = uuid.NewString()
 	}
 	m.SetMessageIDWithValue(id + "." + tenantID.String() + "@" + s.domain())

@@ -15,9 +15,14 @@ import (
 	"doorstep/app/kit/clock"
 )
 
-// DeliveryHeader carries the asynq task id (the outbox id): the same on every retry of one
-// message, so a receiver can drop duplicates.
-const DeliveryHeader = "X-Doorstep-Delivery"
+// DeliveryHeader and IdempotencyKeyHeader both carry the delivery id (Rendered.DeliveryID, the
+// outbox id): the same on every attempt to send one message, so a receiver can drop
+// duplicates. The signed body carries it too, as delivery_id. Idempotency-Key is the name
+// providers' APIs commonly take it under.
+const (
+	DeliveryHeader       = "X-Doorstep-Delivery"
+	IdempotencyKeyHeader = "Idempotency-Key"
+)
 
 // WebhookSender POSTs rendered messages as signed JSON to one URL, e.g. an SMS gateway
 // adapter or a tenant's own system.
@@ -50,6 +55,7 @@ type webhookBody struct {
 // Send posts r. A non-2xx answer is an error, so the task is retried, except a 4xx other than
 // 408 and 429, which retrying cannot fix and so wraps asynq.SkipRetry.
 func (s *WebhookSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered) error {
+	r.DeliveryID = deliveryIDOf(ctx, r)
 	body, err := json.Marshal(webhookBody{TenantID: tenantID, Rendered: r})
 	if err != nil {
 		return err
@@ -60,8 +66,9 @@ func (s *WebhookSender) Send(ctx context.Context, tenantID uuid.UUID, r Rendered
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(SignatureHeader, Sign(s.secret, s.clk.Now(), body))
-	if id, ok := asynq.GetTaskID(ctx); ok {
+	if id := deliveryIDOf(ctx, r); id != "" {
 		req.Header.Set(DeliveryHeader, id)
+		req.Header.Set(IdempotencyKeyHeader, id)
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {

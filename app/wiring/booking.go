@@ -2,6 +2,7 @@ package wiring
 
 import (
 	"context"
+	"errors"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/google/uuid"
@@ -14,7 +15,6 @@ import (
 	"doorstep/app/booking/slots"
 	"doorstep/app/catalog"
 	"doorstep/app/kit/clock"
-	"doorstep/app/kit/dbx"
 	"doorstep/app/pricing"
 	"doorstep/app/staff"
 	"doorstep/tenant"
@@ -23,7 +23,7 @@ import (
 // wireBooking builds the booking service (orders, lifecycle, recurring series) and registers its API.
 func (a *App) wireBooking(api huma.API) {
 	a.Booking = booking.NewService(booking.Deps{DB: a.DB, Repo: bookingdb.New(a.DB), Quotes: a.Pricing, Catalog: bookingCatalog{a.Catalog},
-		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Slots: bookingSlots{a.Availability}, Tenants: a.Resolver, Clock: clock.System{},
+		Staff: bookingStaff{a.Staff}, Stores: a.Org, Outbox: a.Outbox, Slots: bookingSlots{a.Availability}, Clock: clock.System{},
 		Notify: bookingNotifier{a}})
 	bookingapi.Register(api, a.Booking)
 }
@@ -105,13 +105,9 @@ func (b bookingStaff) Mine(ctx context.Context) (booking.StaffCard, error) {
 type bookingNotifier struct{ a *App }
 
 func (b bookingNotifier) Facts(ctx context.Context, o booking.Order) (booking.OrderFacts, error) {
-	t, ok := tenant.FromContext(ctx)
+	t, ok := tenant.FromContext(ctx) // requests and jobs (the jobs middleware) both carry it
 	if !ok {
-		id, _ := dbx.TenantID(ctx)
-		var err error
-		if t, err = b.a.Resolver.ByID(ctx, id); err != nil {
-			return booking.OrderFacts{}, err
-		}
+		return booking.OrderFacts{}, errors.New("wiring: order facts without a tenant in the context")
 	}
 	f := booking.OrderFacts{Brand: t.BrandName(), Location: t.Location(), Locale: t.Locale}
 	sv, err := b.a.Catalog.GetService(auth.WithPrincipal(ctx, nil), o.ServiceID)

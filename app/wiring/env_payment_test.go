@@ -16,7 +16,6 @@ import (
 
 	"doorstep/app/auth"
 	"doorstep/app/booking"
-	"doorstep/app/kit/dbx"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 	"doorstep/tenant"
@@ -60,7 +59,7 @@ func (e *env) settleIntent(f *fixture, p payment.Payment, typ, method string) {
 	require.NoError(e.t, err)
 	var id struct{ ID string }
 	require.NoError(e.t, json.Unmarshal(ev, &id))
-	require.NoError(e.t, e.app.Payment.ProcessEvent(dbx.WithTenant(ctx, f.Tenant.ID), id.ID))
+	require.NoError(e.t, e.app.Payment.ProcessEvent(f.jobContext(), id.ID))
 }
 
 // intentEvent is a Stripe payment_intent.* event for one of Doorstep's order payments.

@@ -72,6 +72,12 @@ func (c *captureSender) codeFor(t testing.TB, phone string) string {
 	return ""
 }
 
+// jobContext is the context a job of f's tenant runs in: the whole tenant, as the jobs
+// middleware restores it. Tests that call a job's work directly use it.
+func (f *fixture) jobContext() context.Context {
+	return tenant.WithTenant(context.Background(), &f.Tenant)
+}
+
 // fixture is one tenant with an account per template role and one object of each kind.
 type fixture struct {
 	Tenant        tenant.Tenant

@@ -100,7 +100,7 @@ func TestStoreCancellationRefundsThePayment(t *testing.T) {
 	refunded := e.paymentRow(t, f, p2.ID).Refunded
 	require.Positive(t, refunded)
 	for range 2 {
-		more, err := e.app.Payment.RefundCancelled(dbx.WithTenant(context.Background(), f.Tenant.ID), id2)
+		more, err := e.app.Payment.RefundCancelled(f.jobContext(), id2)
 		require.NoError(t, err)
 		require.Empty(t, more)
 	}

@@ -1,7 +1,6 @@
 package wiring_test
 
 import (
-	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -9,7 +8,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking"
-	"doorstep/app/kit/dbx"
 	"doorstep/app/notify"
 )
 
@@ -78,7 +76,7 @@ func TestOrderReminder(t *testing.T) {
 	id := probeOrder(e, f, booking.Assigned, true)
 	d, err := e.app.Booking.Get(hqContext(f), id)
 	require.NoError(t, err)
-	ctx := dbx.WithTenant(context.Background(), f.Tenant.ID)
+	ctx := f.jobContext()
 	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start.Add(time.Hour)), "a moved visit's old reminder")
 	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start))
 	require.NoError(t, e.app.Booking.Remind(ctx, id, d.Start), "a duplicate")

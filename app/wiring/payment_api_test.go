@@ -344,7 +344,7 @@ func TestRefundsUnderStripeFaultsNoDoubleRefund(t *testing.T) {
 	wg.Wait()
 	require.Len(t, got, len(asks), "one refund per request")
 	for range 20 { // the repair sweep: unanswered refunds again, same keys
-		n, _ := svc.RetryPendingRefunds(dbx.WithTenant(context.Background(), f.Tenant.ID), 0)
+		n, _ := svc.RetryPendingRefunds(f.jobContext(), 0)
 		var pending int
 		require.NoError(t, e.db.Owner.Raw(`select count(*) from refunds where tenant_id = ? and status = 'pending'`, f.Tenant.ID).Scan(&pending).Error)
 		if pending == 0 {
@@ -464,7 +464,7 @@ func TestAutoCancelUnpaidThroughAsynq(t *testing.T) {
 		f.Tenant.ID, unpaid, paid).Error)
 	p, err := e.app.Payment.StartPayment(customerContext(f), unpaid) // schedules the timeout (now overdue)
 	require.NoError(t, err)
-	require.NoError(t, e.app.Payment.ScheduleAutoCancel(dbx.WithTenant(context.Background(), f.Tenant.ID), paid))
+	require.NoError(t, e.app.Payment.ScheduleAutoCancel(f.jobContext(), paid))
 	require.Eventually(t, func() bool { return e.orderStatus(t, f, unpaid) == "cancelled" }, 30*time.Second, 50*time.Millisecond)
 	require.Eventually(t, func() bool { return e.paymentRow(t, f, p.ID).Status == "canceled" }, 30*time.Second, 50*time.Millisecond)
 	var jobs int

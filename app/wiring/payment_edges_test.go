@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking"
-	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
@@ -32,7 +31,7 @@ func (e *env) process(t testing.TB, f *fixture, ev []byte) {
 	require.NoError(t, err)
 	var id struct{ ID string }
 	require.NoError(t, json.Unmarshal(ev, &id))
-	require.NoError(t, e.app.Payment.ProcessEvent(dbx.WithTenant(ctx, f.Tenant.ID), id.ID))
+	require.NoError(t, e.app.Payment.ProcessEvent(f.jobContext(), id.ID))
 }
 
 // TestIntentAmountReceivedIsWhatIsBooked: a PaymentIntent that received less than it asked

@@ -221,7 +221,7 @@ func TestCancellingVisitPaidOrdersGivesVisitsBack(t *testing.T) {
 	vp := e.visitPayments(t, f, orderID)[0]
 	require.Equal(t, vp.Amount, e.paymentRow(t, f, vp.ID).Refunded)
 	// the job again finds nothing more to give back
-	more, err := e.app.Payment.RefundCancelled(dbx.WithTenant(context.Background(), f.Tenant.ID), orderID)
+	more, err := e.app.Payment.RefundCancelled(f.jobContext(), orderID)
 	require.NoError(t, err)
 	require.Empty(t, more)
 
@@ -270,7 +270,7 @@ func TestVisitReturnedToExpiredCardLapses(t *testing.T) {
 	r, err := e.app.Card.Redeem(customerContext(f), cardID, orderID)
 	require.NoError(t, err)
 	require.NoError(t, e.db.Owner.Exec(`update cards set starts_at = now() - interval '2 days', expires_at = now() - interval '1 minute' where id = ?`, cardID).Error)
-	done, err := e.app.Card.Expire(dbx.WithTenant(context.Background(), f.Tenant.ID), cardID)
+	done, err := e.app.Card.Expire(f.jobContext(), cardID)
 	require.NoError(t, err)
 	require.True(t, done)
 	cur := f.Tenant.Currency
@@ -291,7 +291,7 @@ func TestVisitReturnedToExpiredCardLapses(t *testing.T) {
 	// refunding again changes nothing (409), and the expiry does not run twice
 	_, err = e.app.Payment.Refund(hqContext(f), payment.RefundRequest{OrderID: orderID, PaymentID: vp.ID, Amount: vp.Amount, Reason: "again"})
 	require.Equal(t, "refund_exceeds_paid", codeOf(err))
-	done, err = e.app.Card.Expire(dbx.WithTenant(context.Background(), f.Tenant.ID), cardID)
+	done, err = e.app.Card.Expire(f.jobContext(), cardID)
 	require.NoError(t, err)
 	require.False(t, done)
 	require.Equal(t, rev0+r.Amount, e.balance(t, f, revenue))

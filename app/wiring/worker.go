@@ -9,6 +9,7 @@ import (
 
 	"doorstep/app/kit/clock"
 	"doorstep/app/notify"
+	"doorstep/app/notify/notifydb"
 	"doorstep/jobs"
 )
 
@@ -26,8 +27,8 @@ type Worker struct {
 // NewWorker builds the worker; Run starts it.
 func (a *App) NewWorker() (*Worker, error) {
 	w := &Worker{a: a}
-	w.Mux = jobs.NewServeMux(a.Log, a.JobMetric)
-	notify.NewHandler(a.Sender).Register(w.Mux)
+	w.Mux = jobs.NewServeMux(a.Log, a.JobMetric, a.Resolver)
+	notify.NewHandler(a.DB, a.Sender, notifydb.NewDeliveries(a.DB)).Register(w.Mux)
 	jobs.NewOutboxCleanup(a.DB, clock.System{}, a.Log).Register(w.Mux)
 	w.staffTasks(w.Mux)
 	w.availTasks(w.Mux)

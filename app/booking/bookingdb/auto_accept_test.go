@@ -13,6 +13,8 @@ import (
 	"doorstep/app/booking"
 	"doorstep/app/kit/dbtest"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // TestAutoAcceptJob runs the booking:auto_accept handler through the jobs mux: it accepts an
@@ -38,7 +40,7 @@ func TestAutoAcceptJob(t *testing.T) {
 	} {
 		require.NoError(t, step())
 	}
-	mux := jobs.NewServeMux(slog.New(slog.DiscardHandler), nil)
+	mux := jobs.NewServeMux(slog.New(slog.DiscardHandler), nil, tenant.NewResolver(tenantdb.New(d.Tx), "", false))
 	w.svc.RegisterTasks(mux)
 	body, err := json.Marshal(booking.AutoAcceptPayload{Meta: jobs.Meta{TenantID: w.tn.ID}, OrderID: o.ID})
 	require.NoError(t, err)

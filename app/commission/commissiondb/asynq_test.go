@@ -15,6 +15,8 @@ import (
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/ledger"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // TestSplitAndSettlementThroughAsynq runs the real path: booking's completion hook and the
@@ -32,7 +34,7 @@ func TestSplitAndSettlementThroughAsynq(t *testing.T) {
 	require.NoError(t, err)
 
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mux := jobs.NewServeMux(log, nil)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(db.Tx), "", false))
 	w.svc.RegisterTasks(mux)
 	srv := jobs.NewServer(redis, log, 4)
 	require.NoError(t, srv.Start(mux))

@@ -13,6 +13,8 @@ import (
 	"doorstep/app/dispatch"
 	"doorstep/app/kit/dbtest"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // TestAutoDispatchAcceptTimeout runs auto mode through the outbox, the relay and a real asynq
@@ -35,7 +37,7 @@ func TestAutoDispatchAcceptTimeout(t *testing.T) {
 	_, ropt := dbtest.Redis(t)
 	redis := asynq.RedisClientOpt{Addr: ropt.Addr, DB: ropt.DB, Password: ropt.Password, Username: ropt.Username}
 	log := slog.New(slog.DiscardHandler)
-	mux := jobs.NewServeMux(log, nil)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(d.Tx), "", false))
 	w.svc.RegisterTasks(mux)
 	srv := jobs.NewServer(redis, log, 2)
 	require.NoError(t, srv.Start(mux))

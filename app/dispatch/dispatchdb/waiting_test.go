@@ -16,6 +16,8 @@ import (
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/kit/dbx"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // runJobs starts the outbox relay and a real asynq server with dispatch's handlers, and plugs
@@ -26,7 +28,7 @@ func (w *world) runJobs() {
 	_, ropt := dbtest.Redis(t)
 	redis := asynq.RedisClientOpt{Addr: ropt.Addr, DB: ropt.DB, Password: ropt.Password, Username: ropt.Username}
 	log := slog.New(slog.DiscardHandler)
-	mux := jobs.NewServeMux(log, nil)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(w.db.Tx), "", false))
 	w.svc.RegisterTasks(mux)
 	srv := jobs.NewServer(redis, log, 2)
 	require.NoError(t, srv.Start(mux))

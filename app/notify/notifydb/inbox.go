@@ -1,4 +1,4 @@
-// Package notifydb stores the in-app inbox in PostgreSQL.
+// Package notifydb stores the in-app inbox and the record of outgoing deliveries in PostgreSQL.
 package notifydb
 
 import (

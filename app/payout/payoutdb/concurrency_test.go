@@ -18,9 +18,12 @@ import (
 	"doorstep/app/kit/errs"
 	"doorstep/app/ledger"
 	"doorstep/app/notify"
+	"doorstep/app/notify/notifydb"
 	"doorstep/app/payment/gateway"
 	"doorstep/app/payout"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // TestConcurrentRequestsHoldLimitAndBalance: many concurrent requests of one owner never
@@ -107,7 +110,7 @@ func TestFaultyStripeCausesNoDoublePayout(t *testing.T) {
 	_, ropt := dbtest.Redis(t)
 	redis := asynq.RedisClientOpt{Addr: ropt.Addr, DB: ropt.DB, Password: ropt.Password, Username: ropt.Username}
 	log := slog.New(slog.DiscardHandler)
-	mux := jobs.NewServeMux(log, nil)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(db.Tx), "", false))
 	var runs, failed atomic.Int64
 	mux.Use(func(next asynq.Handler) asynq.Handler {
 		return asynq.HandlerFunc(func(ctx context.Context, task *asynq.Task) error {
@@ -122,7 +125,7 @@ func TestFaultyStripeCausesNoDoublePayout(t *testing.T) {
 		})
 	})
 	w.svc.RegisterTasks(mux)
-	notify.NewHandler(discard{}).Register(mux)
+	notify.NewHandler(db.Tx, discard{}, notifydb.NewDeliveries(db.Tx)).Register(mux)
 	srv := jobs.NewServer(redis, log, 8)
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)

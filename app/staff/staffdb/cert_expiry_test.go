@@ -13,6 +13,8 @@ import (
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/staff"
 	"doorstep/jobs"
+	"doorstep/tenant"
+	"doorstep/tenant/tenantdb"
 )
 
 // TestCertExpiryJob runs staff:cert_expiry through a real asynq server: 30 days ahead it
@@ -25,7 +27,7 @@ func TestCertExpiryJob(t *testing.T) {
 	redis := asynq.RedisClientOpt{Addr: ropt.Addr, DB: ropt.DB, Password: ropt.Password, Username: ropt.Username}
 	log := slog.New(slog.DiscardHandler)
 
-	mux := jobs.NewServeMux(log, nil)
+	mux := jobs.NewServeMux(log, nil, tenant.NewResolver(tenantdb.New(db.Tx), "", false))
 	w.svc.RegisterTasks(mux)
 	srv := jobs.NewServer(redis, log, 4)
 	require.NoError(t, srv.Start(mux))
