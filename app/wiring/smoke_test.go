@@ -2,7 +2,9 @@ package wiring_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -29,7 +31,10 @@ func TestEnvSmoke(t *testing.T) {
 	e.sent.codeFor(t, "+8613800000123")
 	metrics := string(e.do(http.MethodGet, "/metrics", "", "", nil).status(200).body)
 	require.Contains(t, metrics, `doorstep_http_requests_total{method="GET",route="/api/v1/me",status="200"}`)
-	require.Contains(t, metrics, `doorstep_jobs_total{result="ok",type="notify:send"}`, "the worker's login-code jobs are counted")
+	require.Eventually(t, func() bool { // counted once the handler has returned, just after the send
+		m := string(e.do(http.MethodGet, "/metrics", "", "", nil).status(200).body)
+		return strings.Contains(m, `doorstep_jobs_total{result="ok",type="notify:send"}`)
+	}, 10*time.Second, 50*time.Millisecond, "the worker's login-code jobs are counted")
 	var spec struct {
 		OpenAPI string `json:"openapi"`
 		Paths   map[string]any

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -162,8 +163,14 @@ func fromHuma(status int, msg string, list []error) *Problem {
 }
 
 // InstallErrors makes huma produce Problems everywhere, including for its own validation.
-// It sets huma's package-level hook, which is process-wide by huma's design.
-func InstallErrors() {
+// It sets huma's package-level hook, which is process-wide by huma's design, once: a second
+// server built in the same process (tests run several) must not write the hook while the
+// first one's requests read it.
+func InstallErrors() { installErrors.Do(installHumaErrors) }
+
+var installErrors sync.Once
+
+func installHumaErrors() {
 	huma.NewErrorWithContext = func(hctx huma.Context, status int, msg string, list ...error) huma.StatusError {
 		p := fromHuma(status, msg, list)
 		if hctx != nil {
