@@ -1,16 +1,27 @@
 package wiring_test
 
 import (
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
+	"doorstep/app/booking"
+	"doorstep/app/kit/dbtest"
+	"doorstep/app/kit/errs"
 	"doorstep/app/kit/httpx"
+	"doorstep/app/kit/money"
+	"doorstep/app/payment/gateway"
+	"doorstep/app/pricing"
 	"doorstep/rbac"
 )
 
@@ -212,4 +223,183 @@ func withNUL(doc any, path string) any {
 		return v
 	}
 	return walk(doc, "")
+}
+
+// TestTravelFeeOverflowRefused: a per-km price near int64's maximum is refused at input, naming
+// the field; a policy within bounds, or a legacy one stored before the bounds, whose fee or
+// total leaves range makes the quote a 422 price_out_of_range — never a negative fee, a
+// dropped line or a wrong total — and nothing is stored or booked.
+func TestTravelFeeOverflowRefused(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	owner := f.Tokens["owner"]
+	const nearMax = math.MaxInt64 - 10
+
+	// Refused at input, by the API and by the service alike.
+	r := e.do(http.MethodPut, "/api/v1/pricing/travel", owner, "", map[string]any{"store_id": f.FrStoreID, "free_meters": 0, "per_km": int64(nearMax), "max": 0})
+	r.wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	require.Contains(t, string(r.body), "per_km")
+	err := e.app.Pricing.SetTravel(hqContext(f), f.FrStoreID, pricing.Travel{PerKm: nearMax})
+	e2, ok := errs.As(err)
+	require.True(t, ok, "%v", err)
+	require.Equal(t, "validation_failed", e2.Code)
+	require.Equal(t, "per_km", e2.Fields[0].Field)
+	for _, field := range []string{"fixed"} {
+		r := e.do(http.MethodPost, "/api/v1/pricing/rules", owner, "", map[string]any{"kind": "weekend", "name_zh": "周末", "name_en": "Weekend", field: int64(nearMax)})
+		r.wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+		require.Contains(t, string(r.body), field)
+	}
+	r = e.do(http.MethodPatch, "/api/v1/catalog/packages/"+f.PackageID.String(), owner, "", map[string]any{"list_price": int64(nearMax)})
+	r.wantProblem(http.StatusUnprocessableEntity, "validation_failed")
+	require.Contains(t, string(r.body), "list_price")
+
+	// The franchised store sits about 1.5 km north of the visit.
+	require.NoError(t, e.db.Owner.Exec(`update stores set location = st_setsrid(st_makepoint(?, ?), 4326)::geography where tenant_id = ? and id = ?`,
+		inTerritory.Lng, inTerritory.Lat+0.0135, f.Tenant.ID, f.FrStoreID).Error)
+	quote := func() *resp {
+		return e.do(http.MethodPost, "/api/v1/storefront/quotes", "", f.Host, map[string]any{
+			"package_id": f.PackageID, "location": inTerritory, "start": probeSlot()})
+	}
+	setTravel := func(perKm, max int64) {
+		e.do(http.MethodPut, "/api/v1/pricing/travel", owner, "", map[string]any{"store_id": f.FrStoreID, "free_meters": 0, "per_km": perKm, "max": max}).ok(nil)
+	}
+	var q struct {
+		ID    uuid.UUID
+		Total int64
+		Lines []struct {
+			Kind   string
+			Amount int64
+		}
+	}
+	setTravel(100, 0)
+	quote().ok(&q)
+	require.Equal(t, "travel_fee", q.Lines[len(q.Lines)-1].Kind)
+	require.Equal(t, int64(200), q.Lines[len(q.Lines)-1].Amount, "two started kilometres at 1.00")
+
+	quotes := count(t, e, "quotes")
+	orders := count(t, e, "orders")
+	// Within bounds, but two kilometres at the largest per-km price make a total out of range.
+	setTravel(money.MaxInput, 0)
+	quote().wantProblem(http.StatusUnprocessableEntity, "price_out_of_range")
+	// A cap makes the same policy exact: the fee is the cap.
+	setTravel(money.MaxInput, 5000)
+	quote().ok(&q)
+	require.Equal(t, int64(5000), q.Lines[len(q.Lines)-1].Amount)
+	quotes++
+
+	// A policy stored before the bounds existed: the fee would wrap negative; the quote fails.
+	require.NoError(t, e.db.Owner.Exec(`update pricing_travel set per_km = ?, max_fee = 0 where tenant_id = ? and store_id = ?`,
+		int64(nearMax), f.Tenant.ID, f.FrStoreID).Error)
+	r = quote().wantProblem(http.StatusUnprocessableEntity, "price_out_of_range")
+	require.Contains(t, string(r.body), "travel fee")
+	_, err = e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: probeSlot(), CustomerID: f.CustomerID})
+	require.ErrorIs(t, err, pricing.ErrPriceOutOfRange)
+
+	require.Equal(t, quotes, count(t, e, "quotes"), "a refused quote is not stored")
+	require.Equal(t, orders, count(t, e, "orders"), "nothing is booked")
+	var wrong int64
+	require.NoError(t, e.db.Owner.Raw(`select count(*) from quotes q
+		where q.total <> (select coalesce(sum((l->>'amount')::bigint), 0) from jsonb_array_elements(q.lines) l)`).Scan(&wrong).Error)
+	require.Zero(t, wrong, "every stored quote's total is the sum of its lines")
+	require.NotContains(t, e.logs.String(), `"status":500`)
+}
+
+// TestStripeWebhookFaults: a 2 MiB delivery is 413 body_too_large; a signature dated an hour
+// ahead is refused and one two minutes ahead accepted; a correctly signed body that is not an
+// event is 400 webhook_payload_invalid. Refused deliveries record nothing.
+func TestStripeWebhookFaults(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	events := func() int64 { return count(t, e, "payment_webhook_events") }
+	before := events()
+
+	big := []byte(`{"id":"evt_big","object":"event","type":"payment_intent.succeeded","pad":"` + strings.Repeat("x", 2<<20) + `"}`)
+	code, body := e.deliver(t, big, gateway.SignTestPayload(big, testWebhookSecret, time.Now()))
+	require.Equal(t, http.StatusRequestEntityTooLarge, code, body)
+	require.Contains(t, body, `"code":"body_too_large"`)
+
+	setPaymentMode(t, e, f, "prepay", 30)
+	id := probeOrder(e, f, booking.PendingPayment, false)
+	p, err := e.app.Payment.StartPayment(customerContext(f), id)
+	require.NoError(t, err)
+	ev := intentEvent("evt_future_"+uuid.NewString(), "payment_intent.succeeded", f.Tenant.ID, p.ID, p.Amount, "card")
+
+	code, body = e.deliver(t, ev, gateway.SignTestPayload(ev, testWebhookSecret, time.Now().Add(time.Hour)))
+	require.Equal(t, http.StatusBadRequest, code, body)
+	require.Contains(t, body, `"code":"webhook_signature_invalid"`)
+
+	for name, garbage := range map[string][]byte{
+		"not JSON":      []byte("this is not an event"),
+		"not an event":  []byte(`{"hello":"world"}`),
+		"truncated":     ev[:len(ev)/2],
+		"wrong id type": []byte(`{"id":42,"type":"payment_intent.succeeded"}`),
+	} {
+		code, body := e.deliver(t, garbage, gateway.SignTestPayload(garbage, testWebhookSecret, time.Now()))
+		require.Equal(t, http.StatusBadRequest, code, "%s: %s", name, body)
+		require.Contains(t, body, `"code":"webhook_payload_invalid"`, name)
+	}
+	require.Equal(t, before, events(), "refused deliveries record nothing")
+	require.Equal(t, "pending", e.paymentRow(t, f, p.ID).Status)
+
+	// Two minutes ahead is within the tolerance: recorded and processed.
+	code, body = e.deliver(t, ev, gateway.SignTestPayload(ev, testWebhookSecret, time.Now().Add(2*time.Minute)))
+	require.Equal(t, http.StatusOK, code, body)
+	require.Equal(t, before+1, events())
+	require.Eventually(t, func() bool { return e.orderStatus(t, f, id) == "confirmed" }, 20*time.Second, 50*time.Millisecond)
+	require.NotContains(t, e.logs.String(), `"status":500`)
+}
+
+// TestDatabaseUnavailable: while the application's database refuses connections (its running
+// connections terminated, new ones not allowed), the API answers 503 unavailable with
+// Retry-After and /readyz says not ready; the log says why; once the database is back, so is
+// the API, with no restart.
+func TestDatabaseUnavailable(t *testing.T) {
+	e := newEnv(t)
+	f := e.A
+	owner := f.Tokens["owner"]
+	e.do(http.MethodGet, "/api/v1/stores", owner, "", nil).status(http.StatusOK)
+	e.do(http.MethodGet, "/readyz", "", "", nil).status(http.StatusOK)
+
+	admin, err := sql.Open("pgx", dbtest.AdminURL())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = admin.Close() })
+	allow := func(on bool) {
+		_, err := admin.Exec(fmt.Sprintf("alter database %s allow_connections %t", e.db.Name, on))
+		require.NoError(t, err)
+	}
+	allow(false)
+	t.Cleanup(func() { allow(true) })
+	_, err = admin.Exec(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and usename = 'doorstep_app'`, e.db.Name)
+	require.NoError(t, err)
+
+	// The first requests meet pooled connections the server terminated (57P01), the later ones
+	// connections it refuses to open: both are the same honest answer.
+	calls := []struct{ method, path, token, host string }{
+		{http.MethodGet, "/api/v1/stores", owner, ""},                      // authenticated read
+		{http.MethodGet, "/api/v1/franchisees", owner, ""},                 // another
+		{http.MethodPost, "/api/v1/auth/login", "", f.Host},                // public write path, tenant from the host
+		{http.MethodGet, "/api/v1/storefront/orders", f.CustomerToken, ""}, // customer
+	}
+	for _, c := range append(append(calls, calls...), calls...) {
+		var body any
+		if c.method == http.MethodPost {
+			body = map[string]any{"login": "owner@alpha.test", "password": password}
+		}
+		r := e.do(c.method, c.path, c.token, c.host, body)
+		r.wantProblem(http.StatusServiceUnavailable, "unavailable")
+		require.NotEmpty(t, r.header.Get("Retry-After"), "%s %s", c.method, c.path)
+		require.NotContains(t, string(r.body), "accepting connections", "no internals reach the client")
+	}
+	r := e.do(http.MethodGet, "/readyz", "", "", nil)
+	r.wantProblem(http.StatusServiceUnavailable, "not_ready")
+	logs := e.logs.String()
+	require.Contains(t, logs, `"code":"unavailable"`)
+	require.Contains(t, logs, "SQLSTATE 57P01", "the log holds the cause")
+	require.Contains(t, logs, "not currently accepting connections", "the log holds the cause")
+
+	allow(true)
+	require.Eventually(t, func() bool {
+		return e.do(http.MethodGet, "/api/v1/stores", owner, "", nil).code == http.StatusOK
+	}, 10*time.Second, 100*time.Millisecond, "the API recovers by itself")
+	e.do(http.MethodGet, "/readyz", "", "", nil).status(http.StatusOK)
 }
