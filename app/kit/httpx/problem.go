@@ -172,7 +172,11 @@ func fromHuma(status int, msg string, list []error) *Problem {
 	case status == http.StatusUnprocessableEntity:
 		p = NewProblem(status, "validation_failed", "the request has invalid fields")
 	case status >= 500:
-		return internalProblem(errors.Join(append([]error{errors.New(msg)}, list...)...))
+		cause := errors.Join(list...) // the handler's error, for the log
+		if cause == nil {
+			cause = errors.New(msg)
+		}
+		return internalProblem(cause)
 	default:
 		p = NewProblem(status, strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_"), msg)
 	}
