@@ -38,6 +38,15 @@ func (r *Resolver) ByID(ctx context.Context, id uuid.UUID) (*Tenant, error) {
 	return active(t)
 }
 
+// notFound says "no such tenant" for any lookup failure except an unreachable database, which
+// keeps its own error (503 unavailable): a tenant is not gone because PostgreSQL restarted.
+func notFound(err error) error {
+	if errs.KindOf(err) == errs.Unavailable {
+		return err
+	}
+	return ErrNotFound
+}
+
 // ByHost resolves {slug}.{base domain} or a custom domain. ok is false when host names no
 // tenant at all (for example the bare platform domain); err is set for an unknown tenant host
 // or a suspended tenant.
@@ -57,7 +66,7 @@ func (r *Resolver) ByHost(ctx context.Context, host string) (t *Tenant, ok bool,
 		found, err = r.store.ByDomain(ctx, host)
 	}
 	if err != nil {
-		return nil, true, ErrNotFound
+		return nil, true, notFound(err)
 	}
 	t, err = active(found)
 	return t, true, err
@@ -76,7 +85,7 @@ func (r *Resolver) ByHeader(ctx context.Context, v string) (*Tenant, error) {
 		t, err = r.store.BySlug(ctx, strings.ToLower(v))
 	}
 	if err != nil {
-		return nil, ErrNotFound
+		return nil, notFound(err)
 	}
 	return active(t)
 }

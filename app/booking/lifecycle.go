@@ -12,6 +12,7 @@ import (
 	"doorstep/app/auth"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
+	"doorstep/app/kit/money"
 	"doorstep/app/kit/page"
 )
 
@@ -386,7 +387,11 @@ func (s *Service) DecideExtra(ctx context.Context, orderID, extraID uuid.UUID, a
 		action := "decline_extra"
 		if approve {
 			x.Status, action = ExtraApproved, "approve_extra"
-			o.Total += x.Price
+			total, err := money.Add(o.Total, x.Price)
+			if err != nil {
+				return errs.Wrap(err, errs.Invalid, "price_out_of_range", "the order's total with this extra is out of range")
+			}
+			o.Total = total
 		}
 		if err := s.repo.SaveExtra(ctx, *x); err != nil {
 			return err

@@ -33,6 +33,7 @@ import (
 
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
+	"doorstep/app/kit/money"
 	"doorstep/app/kit/page"
 	"doorstep/app/org"
 )
@@ -286,6 +287,9 @@ var (
 	frequencies = map[string]bool{"once": true, "weekly": true, "biweekly": true, "monthly": true}
 )
 
+// priceRange is the field message for a price outside 0..money.MaxInput.
+var priceRange = fmt.Sprintf("0 to %d minor units", money.MaxInput)
+
 func validatePackage(p Package, v *errs.Validation) {
 	name(v, "name_zh", p.NameZh, 100)
 	name(v, "name_en", p.NameEn, 100)
@@ -295,9 +299,9 @@ func validatePackage(p Package, v *errs.Validation) {
 	v.Check(dirtLevels[p.DirtLevel], "dirt_level", "light, normal, heavy or empty")
 	v.Check(frequencies[p.Frequency], "frequency", "once, weekly, biweekly or monthly")
 	v.Check(p.DurationMinutes > 0 && p.DurationMinutes <= 1440, "duration_minutes", "1 to 1440 minutes")
-	v.Check(p.ListPrice >= 0, "list_price", "must not be negative")
-	v.Check(p.FloorPrice >= 0, "floor_price", "must not be negative")
-	v.Check(p.CeilingPrice >= 0, "ceiling_price", "must not be negative")
+	v.Check(p.ListPrice >= 0 && p.ListPrice <= money.MaxInput, "list_price", priceRange)
+	v.Check(p.FloorPrice >= 0 && p.FloorPrice <= money.MaxInput, "floor_price", priceRange)
+	v.Check(p.CeilingPrice >= 0 && p.CeilingPrice <= money.MaxInput, "ceiling_price", priceRange)
 	v.Check(p.FloorPrice <= p.ListPrice, "floor_price", "must not be above list_price")
 	v.Check(p.ListPrice <= p.CeilingPrice, "ceiling_price", "must not be below list_price")
 	v.Check(p.Position >= 0 && p.Position <= 100000, "position", "0 to 100000")
@@ -306,7 +310,7 @@ func validatePackage(p Package, v *errs.Validation) {
 func validateAddOn(a AddOn, v *errs.Validation) {
 	name(v, "name_zh", a.NameZh, 100)
 	name(v, "name_en", a.NameEn, 100)
-	v.Check(a.Price >= 0, "price", "must not be negative")
+	v.Check(a.Price >= 0 && a.Price <= money.MaxInput, "price", priceRange)
 	v.Check(a.DurationMinutes > 0 && a.DurationMinutes <= 1440, "duration_minutes", "1 to 1440 minutes")
 	v.Check(a.Position >= 0 && a.Position <= 100000, "position", "0 to 100000")
 }

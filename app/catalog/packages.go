@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/kit/errs"
+	"doorstep/app/kit/money"
 )
 
 // ---- packages ----
@@ -271,8 +272,8 @@ func (s *Service) DeleteAddOn(ctx context.Context, id uuid.UUID) error {
 // false takes it off sale there. The store must be in the caller's data scope, the package
 // not locked and the price within the package's floor and ceiling.
 func (s *Service) SetStorePrice(ctx context.Context, storeID, packageID uuid.UUID, price *int64, available bool) (StorePrice, error) {
-	if price != nil && *price < 0 {
-		return StorePrice{}, invalid("price", "must not be negative")
+	if price != nil && (*price < 0 || *price > money.MaxInput) {
+		return StorePrice{}, invalid("price", priceRange)
 	}
 	var out StorePrice
 	err := s.db.InTx(ctx, func(ctx context.Context) error {

@@ -35,7 +35,8 @@ var (
 	ErrCustomersOnly     = errs.New(errs.Forbidden, "customers_only", "only the order's customer may do this")
 	ErrMethodNotEnabled  = errs.New(errs.Conflict, "payment_methods_unavailable", "the store accepts none of the requested payment methods")
 	ErrProcessor         = errs.New(errs.Unavailable, "payment_processor_unavailable", "the payment processor did not answer; try again")
-	ErrBadSignature      = errs.New(errs.Invalid, "webhook_signature_invalid", "the event's signature is forged, stale or made with another secret")
+	ErrBadSignature      = errs.New(errs.Invalid, "webhook_signature_invalid", "the event's signature is forged, stale, dated in the future or made with another secret")
+	ErrBadPayload        = errs.New(errs.Invalid, "webhook_payload_invalid", "the event is correctly signed but its body is not a Stripe event")
 	ErrPaymentOutOfScope = ErrOrderNotFound
 	ErrNoVisitReturner   = errors.New("payment: no visit returner registered; a visit payment cannot be refunded")
 	errNotYet            = errors.New("payment: the event's payment has not succeeded yet; retried until it has")

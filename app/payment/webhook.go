@@ -43,8 +43,8 @@ type stripeObject struct {
 	Metadata map[string]string `json:"metadata"`
 }
 
-// Receive verifies a delivery's signature over the raw body (forged, stale or wrongly signed:
-// ErrBadSignature), finds its tenant in the object's metadata (or a TenantResolver), records
+// Receive verifies a delivery's signature over the raw body (forged, stale, future-dated or
+// wrongly signed: ErrBadSignature; well signed but not an event: ErrBadPayload), finds its tenant in the object's metadata (or a TenantResolver), records
 // the event under its unique ID in that tenant and queues its processing through the outbox,
 // in one transaction. A duplicate delivery records and queues nothing.
 //
@@ -57,6 +57,9 @@ func (s *Service) Receive(ctx context.Context, payload []byte, signature string)
 		return Receipt{}, ErrBadSignature
 	}
 	ev, err := gateway.VerifyEvent(payload, signature, s.secret)
+	if errors.Is(err, gateway.ErrBadPayload) {
+		return Receipt{}, errs.Wrap(err, errs.Invalid, ErrBadPayload.Code, ErrBadPayload.Detail)
+	}
 	if err != nil {
 		return Receipt{}, errs.Wrap(err, errs.Invalid, ErrBadSignature.Code, ErrBadSignature.Detail)
 	}

@@ -7,14 +7,32 @@
 // percentage line is rounded half away from zero to the currency's minor unit, line by line;
 // the total is the exact sum of the lines. Percentages apply to the items subtotal (package +
 // add-ons) and never compound on each other. Discounts can bring the total to zero, not below.
+//
+// Every sum and product is checked (money.Add, Mul, MulDiv): a bill whose arithmetic would leave
+// int64, or whose total exceeds money.MaxInput, is ErrPriceOutOfRange, never a wrapped amount.
 package pricing
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
 	"github.com/google/uuid"
+
+	"doorstep/app/kit/errs"
+	"doorstep/app/kit/money"
 )
+
+// ErrPriceOutOfRange: the bill cannot be computed within range (a setting so large that a line
+// or the total overflows, or a total above money.MaxInput). The quote is refused, never stored.
+var ErrPriceOutOfRange = errs.New(errs.Invalid, "price_out_of_range",
+	"the price of this visit is out of range; check the package, add-on, surcharge and travel-fee settings")
+
+// outOfRange names the line whose arithmetic failed; it matches ErrPriceOutOfRange by errors.Is.
+func outOfRange(what string, cause error) error {
+	return errs.Wrap(cause, ErrPriceOutOfRange.Kind, ErrPriceOutOfRange.Code,
+		fmt.Sprintf("the price of this visit is out of range (%s); check the package, add-on, surcharge and travel-fee settings", what))
+}
 
 // LineKind classifies a quote line.
 type LineKind string
@@ -113,27 +131,28 @@ type Breakdown struct {
 	Total    int64  `json:"total"`
 }
 
-func sum(lines []Line) int64 {
+func sum(lines []Line) (int64, error) {
 	var t int64
 	for _, l := range lines {
-		t += l.Amount
+		var err error
+		if t, err = money.Add(t, l.Amount); err != nil {
+			return 0, err
+		}
 	}
-	return t
+	return t, nil
 }
 
 // percent returns bp basis points of base, rounded half away from zero.
-func percent(base, bp int64) int64 {
-	p := base * bp
-	if p >= 0 {
-		return (p + 5000) / 10000
-	}
-	return -((-p + 5000) / 10000)
-}
+func percent(base, bp int64) (int64, error) { return money.MulDiv(base, bp, 10000) }
 
 // Compute builds the bill. It is a pure function of its inputs: the same inputs give the same
-// bill, whatever the order of rules or holidays.
-func Compute(in Inputs) Breakdown {
+// bill, whatever the order of rules or holidays. It fails with ErrPriceOutOfRange when a
+// line, the subtotal or the total leaves range; no partial bill is returned then.
+func Compute(in Inputs) (Breakdown, error) {
 	b := Breakdown{Currency: in.Currency}
+	if in.PackagePrice < 0 || in.PackagePrice > money.MaxInput {
+		return Breakdown{}, outOfRange("package price", money.ErrOverflow)
+	}
 	b.Lines = append(b.Lines, Line{Kind: LinePackage, RefID: in.PackageID, LabelZh: in.PackageLabelZh, LabelEn: in.PackageLabelEn,
 		Quantity: 1, Amount: in.PackagePrice})
 	b.Subtotal = in.PackagePrice
@@ -141,9 +160,17 @@ func Compute(in Inputs) Breakdown {
 	sort.Slice(addons, func(i, j int) bool { return addons[i].ID.String() < addons[j].ID.String() })
 	for _, a := range addons {
 		q := max(a.Quantity, 1)
-		amt := a.Price * int64(q)
+		amt, err := money.Mul(a.Price, int64(q))
+		if err == nil && a.Price < 0 {
+			err = money.ErrOverflow
+		}
+		if err == nil {
+			b.Subtotal, err = money.Add(b.Subtotal, amt)
+		}
+		if err != nil {
+			return Breakdown{}, outOfRange("add-on "+a.LabelEn, err)
+		}
 		b.Lines = append(b.Lines, Line{Kind: LineAddOn, RefID: a.ID, LabelZh: a.LabelZh, LabelEn: a.LabelEn, Quantity: q, Amount: amt})
-		b.Subtotal += amt
 	}
 
 	local := in.Start
@@ -161,19 +188,43 @@ func Compute(in Inputs) Breakdown {
 		if !r.Active || !applies(r, in, local) {
 			continue
 		}
-		amt := percent(b.Subtotal, r.PercentBP) + r.Fixed
+		amt, err := percent(b.Subtotal, r.PercentBP)
+		if err == nil {
+			amt, err = money.Add(amt, r.Fixed)
+		}
+		if err != nil {
+			return Breakdown{}, outOfRange("surcharge "+r.NameEn, err)
+		}
 		if amt == 0 {
 			continue
 		}
 		b.Lines = append(b.Lines, Line{Kind: lineKind(r.Kind), RefID: r.ID, LabelZh: r.NameZh, LabelEn: r.NameEn, Quantity: 1,
 			Amount: amt, Detail: ruleDetail(r, b.Subtotal)})
 	}
-	if fee := travelFee(in.Travel, in.DistanceMeters); fee > 0 {
+	fee, err := travelFee(in.Travel, in.DistanceMeters)
+	if err != nil {
+		return Breakdown{}, outOfRange("travel fee", err)
+	}
+	if fee > 0 {
 		b.Lines = append(b.Lines, Line{Kind: LineTravel, LabelZh: "远程服务费", LabelEn: "Travel fee", Quantity: 1, Amount: fee,
 			Detail: travelDetail(in.Travel, in.DistanceMeters)})
 	}
-	b.Total = sum(b.Lines)
-	return b
+	if b.Total, err = sum(b.Lines); err != nil {
+		return Breakdown{}, outOfRange("total", err)
+	}
+	if err := checkTotal(b.Total); err != nil {
+		return Breakdown{}, err
+	}
+	return b, nil
+}
+
+// checkTotal refuses a total outside 0..money.MaxInput: the inputs are bounded, so only an
+// absurd combination of them gets here, and no such bill is ever stored or charged.
+func checkTotal(total int64) error {
+	if total < 0 || total > money.MaxInput {
+		return outOfRange("total", fmt.Errorf("total %d outside 0..%d", total, money.MaxInput))
+	}
+	return nil
 }
 
 func kindOrder(k RuleKind) int {
@@ -240,19 +291,32 @@ func applies(r Rule, in Inputs, local time.Time) bool {
 	return false
 }
 
-// travelFee charges each started kilometre beyond the free radius.
-func travelFee(t Travel, meters float64) int64 {
-	if t.PerKm <= 0 || meters <= float64(t.FreeMeters) {
-		return 0
+// maxMeters bounds the distances travelFee accepts: more than any two points on Earth.
+const maxMeters = 40_000_000
+
+// travelFee charges each started kilometre beyond the free radius, or fails with
+// money.ErrOverflow rather than return a wrapped (negative) fee.
+func travelFee(t Travel, meters float64) (int64, error) {
+	if t.PerKm < 0 || t.FreeMeters < 0 || t.Max < 0 || meters != meters || meters > maxMeters {
+		return 0, money.ErrOverflow
+	}
+	if t.PerKm == 0 || meters <= float64(t.FreeMeters) {
+		return 0, nil
 	}
 	beyond := int64(meters) - t.FreeMeters
 	if float64(int64(meters)) < meters {
 		beyond++
 	}
 	km := (beyond + 999) / 1000
-	fee := km * t.PerKm
+	fee, err := money.Mul(km, t.PerKm)
+	if err != nil {
+		if t.Max > 0 {
+			return t.Max, nil // the true fee is above any int64, so above the cap: the cap is exact
+		}
+		return 0, err
+	}
 	if t.Max > 0 && fee > t.Max {
 		fee = t.Max
 	}
-	return fee
+	return fee, nil
 }

@@ -1,12 +1,16 @@
 package pricing
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
+
+	"doorstep/app/kit/errs"
+	"doorstep/app/kit/money"
 )
 
 var (
@@ -114,7 +118,8 @@ func TestComputeRules(t *testing.T) {
 			if c.mod != nil {
 				c.mod(&in)
 			}
-			b := Compute(in)
+			b, err := Compute(in)
+			require.NoError(t, err)
 			var kinds []LineKind
 			for _, l := range b.Lines {
 				kinds = append(kinds, l.Kind)
@@ -132,9 +137,67 @@ func TestTravelFee(t *testing.T) {
 		m    float64
 		want int64
 	}{{0, 0}, {5000, 0}, {5000.4, 500}, {5001, 500}, {6000, 500}, {6001, 1000}, {15000, 5000}} {
-		require.Equal(t, c.want, travelFee(p, c.m), "%v m", c.m)
+		got, err := travelFee(p, c.m)
+		require.NoError(t, err)
+		require.Equal(t, c.want, got, "%v m", c.m)
 	}
-	require.Zero(t, travelFee(Travel{FreeMeters: 0, PerKm: 0}, 10000), "no per-km price, no fee")
+	got, err := travelFee(Travel{FreeMeters: 0, PerKm: 0}, 10000)
+	require.NoError(t, err)
+	require.Zero(t, got, "no per-km price, no fee")
+}
+
+// TestComputeOverflow: settings large enough to overflow int64 make the bill fail with
+// price_out_of_range; no line wraps negative and nothing is silently dropped.
+func TestComputeOverflow(t *testing.T) {
+	const near = math.MaxInt64 - 10
+	weekendDay := time.Date(2026, 11, 28, 10, 0, 0, 0, shanghai) // Saturday
+	cases := []struct {
+		name string
+		mod  func(in *Inputs)
+	}{
+		{"travel per_km near int64 max at 1.5 km", func(in *Inputs) {
+			in.Travel, in.DistanceMeters = Travel{FreeMeters: 0, PerKm: near}, 1500
+		}},
+		{"add-on price times quantity", func(in *Inputs) {
+			in.AddOns = []AddOnInput{{ID: uuid.New(), Price: near / 2, Quantity: 3}}
+		}},
+		{"subtotal of add-ons", func(in *Inputs) {
+			in.AddOns = []AddOnInput{{ID: uuid.New(), Price: near / 2, Quantity: 1}, {ID: uuid.New(), Price: near / 2, Quantity: 1}}
+		}},
+		{"percentage of a huge subtotal", func(in *Inputs) {
+			in.AddOns = []AddOnInput{{ID: uuid.New(), Price: near / 4, Quantity: 1}}
+			in.Rules, in.Start = []Rule{rule(RuleWeekend, maxPercentBP, 0, nil)}, weekendDay
+		}},
+		{"fixed surcharge near int64 max", func(in *Inputs) {
+			in.Rules, in.Start = []Rule{rule(RuleWeekend, 0, near, nil)}, weekendDay
+		}},
+		{"package price above the input bound", func(in *Inputs) { in.PackagePrice = money.MaxInput + 1 }},
+		{"total above the input bound", func(in *Inputs) {
+			in.PackagePrice = money.MaxInput
+			in.Rules, in.Start = []Rule{rule(RuleWeekend, 0, 1, nil)}, weekendDay
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := base()
+			c.mod(&in)
+			b, err := Compute(in)
+			require.ErrorIs(t, err, ErrPriceOutOfRange)
+			e, ok := errs.As(err)
+			require.True(t, ok)
+			require.Equal(t, errs.Invalid, e.Kind, "a 422, not a 500")
+			require.Equal(t, "price_out_of_range", e.Code)
+			require.Empty(t, b.Lines, "no partial bill")
+		})
+	}
+
+	// A cap makes even an overflowing per-km price exact: the fee is the cap.
+	in := base()
+	in.Travel, in.DistanceMeters = Travel{PerKm: near, Max: 3000}, 1500
+	b, err := Compute(in)
+	require.NoError(t, err)
+	require.Equal(t, int64(3000), b.Lines[len(b.Lines)-1].Amount)
+	require.Equal(t, in.PackagePrice+3000, b.Total)
 }
 
 // TestComputeProperties draws random rules and requests: the total is the sum of the lines,
@@ -168,7 +231,8 @@ func TestComputeProperties(t *testing.T) {
 			r.Active = rng.IntN(5) > 0
 			in.Rules = append(in.Rules, r)
 		}
-		b := Compute(in)
+		b, err := Compute(in)
+		require.NoError(t, err)
 		var sum int64
 		for _, l := range b.Lines {
 			require.GreaterOrEqual(t, l.Amount, int64(0), "line %+v", l)
@@ -183,7 +247,9 @@ func TestComputeProperties(t *testing.T) {
 		shuffled.AddOns = append([]AddOnInput(nil), in.AddOns...)
 		rng.Shuffle(len(shuffled.Rules), func(i, j int) { shuffled.Rules[i], shuffled.Rules[j] = shuffled.Rules[j], shuffled.Rules[i] })
 		rng.Shuffle(len(shuffled.AddOns), func(i, j int) { shuffled.AddOns[i], shuffled.AddOns[j] = shuffled.AddOns[j], shuffled.AddOns[i] })
-		require.Equal(t, b, Compute(shuffled), "same request, same bill")
+		again, err := Compute(shuffled)
+		require.NoError(t, err)
+		require.Equal(t, b, again, "same request, same bill")
 	}
 }
 
@@ -203,4 +269,17 @@ func TestRuleValidation(t *testing.T) {
 		require.Error(t, r.Validate(), name)
 	}
 	require.Error(t, Travel{PerKm: -1}.Validate())
+	require.Error(t, rule(RuleWeekend, 0, money.MaxInput+1, nil).Validate(), "fixed above the money bound")
+	require.NoError(t, rule(RuleWeekend, 0, money.MaxInput, nil).Validate())
+	for name, tr := range map[string]Travel{
+		"per_km near int64 max": {PerKm: math.MaxInt64 - 10},
+		"per_km above bound":    {PerKm: money.MaxInput + 1},
+		"max above bound":       {PerKm: 1, Max: money.MaxInput + 1},
+		"free radius absurd":    {FreeMeters: MaxFreeMeters + 1},
+	} {
+		err := tr.Validate()
+		require.Error(t, err, name)
+		require.Equal(t, errs.Invalid, errs.KindOf(err), name)
+	}
+	require.NoError(t, Travel{FreeMeters: MaxFreeMeters, PerKm: money.MaxInput, Max: money.MaxInput}.Validate())
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/kit/errs"
+	"doorstep/app/kit/money"
 )
 
 // maxPercentBP caps a single surcharge at 500%: anything above is a typo, not a price.
@@ -18,7 +19,7 @@ func (r Rule) Validate() error {
 	v.Check(strings.TrimSpace(r.NameZh) != "" && len(r.NameZh) <= 100, "name_zh", "1 to 100 characters")
 	v.Check(strings.TrimSpace(r.NameEn) != "" && len(r.NameEn) <= 100, "name_en", "1 to 100 characters")
 	v.Check(r.PercentBP >= 0 && r.PercentBP <= maxPercentBP, "percent_bp", fmt.Sprintf("0 to %d basis points", maxPercentBP))
-	v.Check(r.Fixed >= 0, "fixed", "must not be negative")
+	v.Check(r.Fixed >= 0 && r.Fixed <= money.MaxInput, "fixed", fmt.Sprintf("0 to %d minor units", money.MaxInput))
 	v.Check(r.PercentBP > 0 || r.Fixed > 0, "percent_bp", "a rule must add something")
 	switch r.Kind {
 	case RuleLevel:
@@ -39,11 +40,14 @@ func (r Rule) Validate() error {
 	return v.Err()
 }
 
+// MaxFreeMeters bounds the free radius of a travel policy (1,000 km).
+const MaxFreeMeters = 1_000_000
+
 // Validate checks the travel policy.
 func (t Travel) Validate() error {
 	var v errs.Validation
-	v.Check(t.FreeMeters >= 0, "free_meters", "must not be negative")
-	v.Check(t.PerKm >= 0, "per_km", "must not be negative")
-	v.Check(t.Max >= 0, "max", "must not be negative")
+	v.Check(t.FreeMeters >= 0 && t.FreeMeters <= MaxFreeMeters, "free_meters", fmt.Sprintf("0 to %d metres", MaxFreeMeters))
+	v.Check(t.PerKm >= 0 && t.PerKm <= money.MaxInput, "per_km", fmt.Sprintf("0 to %d minor units", money.MaxInput))
+	v.Check(t.Max >= 0 && t.Max <= money.MaxInput, "max", fmt.Sprintf("0 to %d minor units", money.MaxInput))
 	return v.Err()
 }

@@ -3,6 +3,7 @@ package pricing
 import (
 	"context"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,6 +13,7 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
+	"doorstep/app/kit/money"
 	"doorstep/tenant"
 )
 
@@ -219,13 +221,18 @@ func (s *Service) Quote(ctx context.Context, req QuoteRequest) (Quote, error) {
 		if in.DistanceMeters, err = s.repo.Distance(ctx, storeID, req.Location); err != nil {
 			return err
 		}
-		b := Compute(in)
+		b, err := Compute(in)
+		if err != nil {
+			return err
+		}
 		for _, a := range s.adjusters {
 			lines, err := a.Adjust(ctx, req, b)
 			if err != nil {
 				return err
 			}
-			b = applyAdjustments(b, lines)
+			if b, err = applyAdjustments(b, lines); err != nil {
+				return err
+			}
 		}
 		q = Quote{ID: uuid.Must(uuid.NewV7()), StoreID: storeID, PackageID: req.PackageID, CustomerID: req.CustomerID,
 			CreatedBy: createdBy(ctx), Start: req.Start, Location: req.Location, Request: req, Breakdown: b,
@@ -235,19 +242,27 @@ func (s *Service) Quote(ctx context.Context, req QuoteRequest) (Quote, error) {
 	return q, err
 }
 
-// applyAdjustments appends extension lines; negative ones are capped at the running total.
-func applyAdjustments(b Breakdown, lines []Line) Breakdown {
+// applyAdjustments appends extension lines; negative ones are capped at the running total. A
+// total that would leave range is ErrPriceOutOfRange.
+func applyAdjustments(b Breakdown, lines []Line) (Breakdown, error) {
 	for _, l := range lines {
-		if l.Amount < 0 && -l.Amount > b.Total {
+		if l.Amount < 0 && (l.Amount == math.MinInt64 || -l.Amount > b.Total) {
 			l.Amount = -b.Total
 		}
 		if l.Amount == 0 {
 			continue
 		}
+		total, err := money.Add(b.Total, l.Amount)
+		if err != nil {
+			return Breakdown{}, outOfRange("adjustment "+l.LabelEn, err)
+		}
+		if err := checkTotal(total); err != nil {
+			return Breakdown{}, err
+		}
 		b.Lines = append(b.Lines, l)
-		b.Total += l.Amount
+		b.Total = total
 	}
-	return b
+	return b, nil
 }
 
 func createdBy(ctx context.Context) string {

@@ -98,7 +98,9 @@ func New(cfg Config, d Deps) *Server {
 	}
 	api := humagin.New(e, hc)
 	s := &Server{cfg: cfg, deps: d, Engine: e, API: api}
-	api.UseMiddleware(s.guard)
+	// After the guard (an anonymous caller learns nothing about the body's rules), before any
+	// operation: text PostgreSQL cannot store is a 422 naming the field, never a failed write.
+	api.UseMiddleware(s.guard, httpx.RefuseUnstorableText(api))
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", func(c *gin.Context) {

@@ -201,9 +201,9 @@ type NewPackageDTO struct {
 	DirtLevel       string `json:"dirt_level,omitempty" enum:",light,normal,heavy"`
 	Frequency       string `json:"frequency,omitempty" enum:"once,weekly,biweekly,monthly"`
 	DurationMinutes int    `json:"duration_minutes" minimum:"1" maximum:"1440"`
-	ListPrice       int64  `json:"list_price" minimum:"0"`
-	FloorPrice      *int64 `json:"floor_price,omitempty" minimum:"0" doc:"Default: list_price"`
-	CeilingPrice    *int64 `json:"ceiling_price,omitempty" minimum:"0" doc:"Default: list_price"`
+	ListPrice       int64  `json:"list_price" minimum:"0" maximum:"10000000000"`
+	FloorPrice      *int64 `json:"floor_price,omitempty" minimum:"0" maximum:"10000000000" doc:"Default: list_price"`
+	CeilingPrice    *int64 `json:"ceiling_price,omitempty" minimum:"0" maximum:"10000000000" doc:"Default: list_price"`
 	Locked          bool   `json:"locked,omitempty"`
 	Active          *bool  `json:"active,omitempty" doc:"Default true"`
 	Position        int    `json:"position,omitempty" minimum:"0" maximum:"100000"`
@@ -218,9 +218,9 @@ type PackagePatch struct {
 	DirtLevel       *string `json:"dirt_level,omitempty" enum:",light,normal,heavy"`
 	Frequency       *string `json:"frequency,omitempty" enum:"once,weekly,biweekly,monthly"`
 	DurationMinutes *int    `json:"duration_minutes,omitempty" minimum:"1" maximum:"1440"`
-	ListPrice       *int64  `json:"list_price,omitempty" minimum:"0"`
-	FloorPrice      *int64  `json:"floor_price,omitempty" minimum:"0"`
-	CeilingPrice    *int64  `json:"ceiling_price,omitempty" minimum:"0"`
+	ListPrice       *int64  `json:"list_price,omitempty" minimum:"0" maximum:"10000000000"`
+	FloorPrice      *int64  `json:"floor_price,omitempty" minimum:"0" maximum:"10000000000"`
+	CeilingPrice    *int64  `json:"ceiling_price,omitempty" minimum:"0" maximum:"10000000000"`
 	Locked          *bool   `json:"locked,omitempty"`
 	Active          *bool   `json:"active,omitempty"`
 	Position        *int    `json:"position,omitempty" minimum:"0" maximum:"100000"`
@@ -249,7 +249,7 @@ func toAddOnDTO(a catalog.AddOn) AddOnDTO {
 type NewAddOnDTO struct {
 	NameZh          string `json:"name_zh" minLength:"1" maxLength:"100"`
 	NameEn          string `json:"name_en" minLength:"1" maxLength:"100"`
-	Price           int64  `json:"price" minimum:"0"`
+	Price           int64  `json:"price" minimum:"0" maximum:"10000000000"`
 	DurationMinutes int    `json:"duration_minutes" minimum:"1" maximum:"1440"`
 	Active          *bool  `json:"active,omitempty" doc:"Default true"`
 	Position        int    `json:"position,omitempty" minimum:"0" maximum:"100000"`
@@ -259,7 +259,7 @@ type NewAddOnDTO struct {
 type AddOnPatch struct {
 	NameZh          *string `json:"name_zh,omitempty" minLength:"1" maxLength:"100"`
 	NameEn          *string `json:"name_en,omitempty" minLength:"1" maxLength:"100"`
-	Price           *int64  `json:"price,omitempty" minimum:"0"`
+	Price           *int64  `json:"price,omitempty" minimum:"0" maximum:"10000000000"`
 	DurationMinutes *int    `json:"duration_minutes,omitempty" minimum:"1" maximum:"1440"`
 	Active          *bool   `json:"active,omitempty"`
 	Position        *int    `json:"position,omitempty" minimum:"0" maximum:"100000"`
@@ -281,7 +281,7 @@ func toStorePriceDTO(sp catalog.StorePrice) StorePriceDTO {
 
 // StorePriceInput sets a store's override.
 type StorePriceInput struct {
-	Price     *int64 `json:"price,omitempty" minimum:"0" doc:"Minor units within the package's floor and ceiling; absent: the list price"`
+	Price     *int64 `json:"price,omitempty" minimum:"0" maximum:"10000000000" doc:"Minor units within the package's floor and ceiling; absent: the list price"`
 	Available *bool  `json:"available,omitempty" doc:"Default true; false takes the package off sale at this store"`
 }
 

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
+
+	"doorstep/app/kit/errs"
 )
 
 // DB is the runtime database handle handed to stores and services.
@@ -89,8 +91,17 @@ func (d *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error
 		// so trying again on another connection is safe.
 		badConn := !started && errors.Is(err, driver.ErrBadConn)
 		if (!retryable(err) && !badConn) || ctx.Err() != nil {
-			return err
+			return unavailable(err)
 		}
+	}
+	return unavailable(err)
+}
+
+// unavailable gives a lost or refused database connection its domain error (503 unavailable)
+// wherever in fn it happened, so no caller mistakes it for a failed business rule or a bug.
+func unavailable(err error) error {
+	if _, ok := errs.As(err); !ok && Unavailable(err) {
+		return Err(err)
 	}
 	return err
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -50,26 +51,69 @@ func RequestID() gin.HandlerFunc {
 }
 
 // AccessLog writes one slog JSON line per request: no bodies, no query strings (they may hold
-// codes or tokens), no headers.
+// codes or tokens), no headers. A 5xx answer's line is a warning (503) or an error (500) and
+// carries the problem's code and its internal cause, which the client never sees.
 func AccessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
+		f := &fault{}
+		c.Request = c.Request.WithContext(context.WithValue(c.Request.Context(), faultKey{}, f))
 		c.Next()
 		route := c.FullPath()
 		if route == "" {
 			route = "unmatched"
 		}
-		log.LogAttrs(c.Request.Context(), slog.LevelInfo, "http",
+		status := c.Writer.Status()
+		attrs := []slog.Attr{
 			slog.String("request_id", RequestIDFrom(c.Request.Context())),
 			slog.String("method", c.Request.Method),
 			slog.String("path", c.Request.URL.Path),
 			slog.String("route", route),
-			slog.Int("status", c.Writer.Status()),
+			slog.Int("status", status),
 			slog.Int("bytes", c.Writer.Size()),
 			slog.Duration("duration", time.Since(start)),
 			slog.String("ip", c.ClientIP()),
-		)
+		}
+		level := slog.LevelInfo
+		if status >= 500 {
+			level = slog.LevelError
+			if status == http.StatusServiceUnavailable {
+				level = slog.LevelWarn
+			}
+			code, cause := f.get()
+			attrs = append(attrs, slog.String("code", code))
+			if cause != nil {
+				attrs = append(attrs, slog.String("err", cause.Error()))
+			}
+		}
+		log.LogAttrs(c.Request.Context(), level, "http", attrs...)
 	}
+}
+
+type faultKey struct{}
+
+// fault carries a 5xx problem's code and cause from the error mapper back to the access log.
+type fault struct {
+	mu    sync.Mutex
+	code  string
+	cause error
+}
+
+func (f *fault) get() (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.code, f.cause
+}
+
+// recordFault notes a 5xx problem for the request's access log line.
+func recordFault(ctx context.Context, p *Problem) {
+	f, ok := ctx.Value(faultKey{}).(*fault)
+	if !ok || p.Status < 500 {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.code, f.cause = p.Code, p.cause
 }
 
 // Recover turns a panic into a 500 problem without internals and logs the stack.
@@ -133,6 +177,7 @@ func (m *Metrics) Middleware() gin.HandlerFunc {
 // WriteProblem writes p as the response (for gin-level handlers outside huma).
 func WriteProblem(c *gin.Context, p *Problem) {
 	p = p.WithRequest(c.Request.Context(), c.Request.URL.Path)
+	recordFault(c.Request.Context(), p)
 	for k, v := range p.headers {
 		c.Header(k, v)
 	}

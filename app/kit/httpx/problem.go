@@ -6,6 +6,7 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 )
 
@@ -71,28 +73,45 @@ func StatusOf(k errs.Kind) int {
 	}
 }
 
-// FromError converts any error into a problem. Domain errors keep their code and detail;
+// FromError converts any error into a problem. Domain errors keep their code and detail; a
+// request body cut off by http.MaxBytesReader is 413 body_too_large; a database that cannot be
+// reached (dbx.Unavailable, even under an internal error) is 503 unavailable with Retry-After;
 // anything else becomes an opaque 500.
 func FromError(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
 	}
-	if e, ok := errs.As(err); ok {
-		st := StatusOf(e.Kind)
-		if st == http.StatusInternalServerError {
-			return internalProblem(err)
-		}
-		out := NewProblem(st, e.Code, e.Detail)
-		out.Errors = e.Fields
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		out := NewProblem(http.StatusRequestEntityTooLarge, "body_too_large",
+			fmt.Sprintf("the request body is larger than %d bytes", tooLarge.Limit))
 		out.cause = err
-		if e.RetryAfter > 0 {
-			secs := int(e.RetryAfter.Seconds() + 0.999)
-			out.headers = map[string]string{"Retry-After": strconv.Itoa(max(secs, 1))}
-		}
 		return out
 	}
-	return internalProblem(err)
+	e, ok := errs.As(err)
+	if (!ok || e.Kind == errs.Internal) && dbx.Unavailable(err) {
+		e, ok = dbx.ErrUnavailable, true // a driver error no store mapped
+	}
+	if !ok {
+		return internalProblem(err)
+	}
+	st := StatusOf(e.Kind)
+	if st == http.StatusInternalServerError {
+		return internalProblem(err)
+	}
+	out := NewProblem(st, e.Code, e.Detail)
+	out.Errors = e.Fields
+	out.cause = err
+	retry := e.RetryAfter
+	if retry <= 0 && st == http.StatusServiceUnavailable {
+		retry = dbx.RetryAfter // a 503 always says when to come back
+	}
+	if retry > 0 {
+		secs := int(retry.Seconds() + 0.999)
+		out.headers = map[string]string{"Retry-After": strconv.Itoa(max(secs, 1))}
+	}
+	return out
 }
 
 func internalProblem(cause error) *Problem {
@@ -110,12 +129,12 @@ func fromHuma(status int, msg string, list []error) *Problem {
 		if e == nil {
 			continue
 		}
-		if _, ok := errs.As(e); ok {
-			return FromError(e)
-		}
+		// Errors the application classifies (domain errors, problems, an oversized body that
+		// huma read as a plain error, an unreachable database) keep their own status.
 		var p *Problem
-		if errors.As(e, &p) {
-			return p
+		_, domain := errs.As(e)
+		if q := FromError(e); domain || errors.As(e, &p) || q.Status != http.StatusInternalServerError {
+			return q
 		}
 	}
 	var fields []errs.FieldError
@@ -154,7 +173,11 @@ func fromHuma(status int, msg string, list []error) *Problem {
 	case status == http.StatusUnprocessableEntity:
 		p = NewProblem(status, "validation_failed", "the request has invalid fields")
 	case status >= 500:
-		return internalProblem(errors.New(msg))
+		cause := errors.Join(list...) // the handler's error, for the log
+		if cause == nil {
+			cause = errors.New(msg)
+		}
+		return internalProblem(cause)
 	default:
 		p = NewProblem(status, strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_"), msg)
 	}
@@ -176,6 +199,7 @@ func installHumaErrors() {
 		if hctx != nil {
 			p.Instance = hctx.URL().Path
 			p.RequestID = RequestIDFrom(hctx.Context())
+			recordFault(hctx.Context(), p)
 			for k, v := range p.headers {
 				hctx.SetHeader(k, v)
 			}

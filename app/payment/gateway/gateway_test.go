@@ -104,10 +104,12 @@ func TestVerifyEvent(t *testing.T) {
 	require.Contains(t, string(ev.Object), `"pi_1"`)
 
 	for name, header := range map[string]string{
-		"stale":        gateway.SignTestPayload(body, secret, now.Add(-6*time.Minute)),
-		"wrong secret": gateway.SignTestPayload(body, "whsec_other", now),
-		"no header":    "",
-		"garbage":      "t=1,v1=abc",
+		"stale":         gateway.SignTestPayload(body, secret, now.Add(-6*time.Minute)),
+		"an hour ahead": gateway.SignTestPayload(body, secret, now.Add(time.Hour)),
+		"6 min ahead":   gateway.SignTestPayload(body, secret, now.Add(6*time.Minute)),
+		"wrong secret":  gateway.SignTestPayload(body, "whsec_other", now),
+		"no header":     "",
+		"garbage":       "t=1,v1=abc",
 	} {
 		_, err := gateway.VerifyEvent(body, header, secret)
 		require.ErrorIs(t, err, gateway.ErrBadSignature, name)
@@ -117,4 +119,22 @@ func TestVerifyEvent(t *testing.T) {
 	forged[len(forged)-3] = '9'
 	_, err = gateway.VerifyEvent(forged, gateway.SignTestPayload(body, secret, now), secret)
 	require.ErrorIs(t, err, gateway.ErrBadSignature)
+
+	// A clock a little ahead is tolerated, as a little behind is.
+	_, err = gateway.VerifyEvent(body, gateway.SignTestPayload(body, secret, now.Add(2*time.Minute)), secret)
+	require.NoError(t, err)
+	_, err = gateway.VerifyEvent(body, gateway.SignTestPayload(body, secret, now.Add(-2*time.Minute)), secret)
+	require.NoError(t, err)
+
+	// A well-signed body that is not an event has its own error, not a signature one.
+	for name, bad := range map[string][]byte{
+		"not JSON":     []byte("garbage, signed"),
+		"wrong shape":  []byte(`{"id":42}`),
+		"no id, type":  []byte(`{"object":"event"}`),
+		"empty object": []byte(`{}`),
+	} {
+		_, err := gateway.VerifyEvent(bad, gateway.SignTestPayload(bad, secret, now), secret)
+		require.ErrorIs(t, err, gateway.ErrBadPayload, name)
+		require.NotErrorIs(t, err, gateway.ErrBadSignature, name)
+	}
 }

@@ -51,7 +51,7 @@ func Register(h huma.API, svc *payment.Service) {
 	huma.Register(h, reg("set-payment-settings", http.MethodPut, "/api/v1/payment/settings", "Change the payment settings",
 		staff("payments:configure"), 0, st), a.setSettings)
 	huma.Register(h, reg("stripe-webhook", http.MethodPost, "/api/v1/webhooks/stripe",
-		"Stripe's events, verified by their signature (400 webhook_signature_invalid otherwise)", httpx.Access{Audience: httpx.Public}, 0, "Webhooks"), a.webhook)
+		"Stripe's events, verified by their signature (400 webhook_signature_invalid otherwise; 400 webhook_payload_invalid for a signed body that is not an event)", httpx.Access{Audience: httpx.Public}, 0, "Webhooks"), a.webhook)
 }
 
 // PaymentRecordDTO is a payment.
@@ -270,8 +270,11 @@ type PaymentWebhookDTO struct {
 func (a api) webhook(ctx context.Context, in *PaymentWebhookInput) (*httpx.Body[PaymentWebhookDTO], error) {
 	rc, err := a.svc.Receive(ctx, in.RawBody, in.Signature)
 	if err != nil {
-		if e, ok := errs.As(err); ok && errors.Is(e, payment.ErrBadSignature) {
-			return nil, httpx.NewProblem(http.StatusBadRequest, payment.ErrBadSignature.Code, payment.ErrBadSignature.Detail)
+		// Both are the sender's fault, answered 400 as Stripe's documentation expects.
+		for _, bad := range []*errs.Error{payment.ErrBadSignature, payment.ErrBadPayload} {
+			if e, ok := errs.As(err); ok && errors.Is(e, bad) {
+				return nil, httpx.NewProblem(http.StatusBadRequest, bad.Code, bad.Detail)
+			}
 		}
 		return nil, err
 	}

@@ -78,7 +78,7 @@ type RuleInput struct {
 	NameZh    string      `json:"name_zh" minLength:"1" maxLength:"100"`
 	NameEn    string      `json:"name_en" minLength:"1" maxLength:"100"`
 	PercentBP int64       `json:"percent_bp,omitempty" minimum:"0" maximum:"50000"`
-	Fixed     int64       `json:"fixed,omitempty" minimum:"0"`
+	Fixed     int64       `json:"fixed,omitempty" minimum:"0" maximum:"10000000000" doc:"Minor units (at most money.MaxInput)"`
 	LevelID   *uuid.UUID  `json:"level_id,omitempty"`
 	Weekdays  []int       `json:"weekdays,omitempty" maxItems:"7"`
 	Start     string      `json:"start,omitempty" pattern:"^([01][0-9]|2[0-3]):[0-5][0-9]$"`
@@ -142,9 +142,9 @@ func applyRule(r *pricing.Rule, in RuleInput) {
 // TravelDTO is a travel-fee policy.
 type TravelDTO struct {
 	StoreID    *uuid.UUID `json:"store_id,omitempty" doc:"Absent: the tenant default"`
-	FreeMeters int64      `json:"free_meters" minimum:"0"`
-	PerKm      int64      `json:"per_km" minimum:"0" doc:"Minor units per started kilometre beyond the free radius"`
-	Max        int64      `json:"max" minimum:"0" doc:"Cap, 0 = none"`
+	FreeMeters int64      `json:"free_meters" minimum:"0" maximum:"1000000"`
+	PerKm      int64      `json:"per_km" minimum:"0" maximum:"10000000000" doc:"Minor units per started kilometre beyond the free radius"`
+	Max        int64      `json:"max" minimum:"0" maximum:"10000000000" doc:"Cap in minor units, 0 = none"`
 }
 
 type api struct{ svc *pricing.Service }
