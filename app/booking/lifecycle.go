@@ -535,8 +535,12 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason string) (Orde
 	})
 }
 
-// Reschedule moves the visit to a new start, keeping its length; an assigned staff member
-// keeps the job only if still free (else 409 staff_busy and nothing changes).
+// Reschedule moves the visit to a new start, keeping its length. The new start is checked as
+// booking checks one (slot grid, lead time, someone free, capacity left once the orders not
+// yet assigned are counted), the order's own hold or assignment left out, under the same
+// locks: 409 slot_unavailable or 422, and nothing changes. An assigned staff member keeps the
+// job, so the check is for them alone: they must be free at the new time and not needed by
+// the holds there (else 409 slot_unavailable, or staff_busy from the no-overlap constraint).
 func (s *Service) Reschedule(ctx context.Context, id uuid.UUID, start time.Time, reason string) (Order, error) {
 	if err := checkReason(reason); err != nil {
 		return Order{}, err
@@ -549,6 +553,16 @@ func (s *Service) Reschedule(ctx context.Context, id uuid.UUID, start time.Time,
 	}
 	return s.act(ctx, id, Reschedule, ActorStore, reason, func(ctx context.Context, st *step) error {
 		length := st.o.End.Sub(st.o.Start)
+		if s.slots != nil {
+			c := SlotCheck{PackageID: st.o.PackageID, At: st.o.Location, Start: start, StoreID: st.o.StoreID, ServiceID: st.o.ServiceID,
+				Minutes: int(length / time.Minute), Moving: st.o.ID}
+			if st.asg != nil {
+				c.StaffID = st.asg.StaffID
+			}
+			if err := s.slots.Check(ctx, c); err != nil {
+				return err
+			}
+		}
 		st.ev.Data["from_start"] = st.o.Start
 		st.o.Start, st.o.End = start, start.Add(length)
 		st.ev.Data["to_start"] = start

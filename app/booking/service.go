@@ -50,8 +50,10 @@ type Catalog interface {
 }
 
 // Slots confirms a chosen start: someone eligible is free for the whole visit (travel from
-// their previous job included), or, when staffID is set, that staff member is. Unavailable is
-// a 409 slot_unavailable; a start off the tenant's grid or too soon is a 422.
+// their previous job included), or, when staffID is set, that staff member is, and capacity
+// remains once the orders not yet assigned are counted. Unavailable is a 409 slot_unavailable;
+// a start off the tenant's grid or too soon is a 422. It locks the eligible staff to the end of
+// the caller's transaction (docs/capacity.md), so the caller writes the order in it.
 type Slots interface {
 	Check(ctx context.Context, c SlotCheck) error
 }
@@ -66,6 +68,9 @@ type SlotCheck struct {
 	StaffID            uuid.UUID // optional: only this staff member
 	StoreID, ServiceID uuid.UUID
 	Minutes            int
+	// Moving is the order being rescheduled: its own hold or assignment at its old time is
+	// not counted against the new start.
+	Moving uuid.UUID
 }
 
 // Staff is the roster as booking needs it. Card ignores the caller's data scope (a customer

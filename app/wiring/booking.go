@@ -71,7 +71,7 @@ func (b bookingSlots) Check(ctx context.Context, c booking.SlotCheck) error {
 		}
 	}
 	_, err := b.s.FreeStaff(ctx, slots.Visit{PackageID: c.PackageID, AddOnIDs: ids, At: c.At, Start: c.Start, StaffID: c.StaffID,
-		Known: &slots.Known{StoreID: c.StoreID, ServiceID: c.ServiceID, Minutes: c.Minutes}})
+		Known: &slots.Known{StoreID: c.StoreID, ServiceID: c.ServiceID, Minutes: c.Minutes}, Moving: c.Moving})
 	return err
 }
 

@@ -3,6 +3,7 @@ package wiring_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,8 +37,12 @@ import (
 // role (so RLS applies), with the same number of clients for the same time. Its tps is read
 // from pgbench's "without initial connection time" line.
 //
-// Quotes are cloned in SQL from one real quote per tenant (a distinct start on the slot grid
-// per booking), outside the timed part. The two sides alternate DOORSTEP_BENCH_ROUNDS (3)
+// Quotes are cloned in SQL from one real quote per tenant, outside the timed part. Since an
+// order holds capacity from the moment it is booked (docs/capacity.md), each booking needs
+// free capacity of its own: every quote starts at its own start of the tenant's one staff
+// member's calendar, three hours apart (four a day), on days after the last visit the tenant
+// has booked, so no side or round books a start an earlier one filled, and each booking
+// counts the holds of the few days around it as a real one would. The two sides alternate DOORSTEP_BENCH_ROUNDS (3)
 // times and the throughputs are averaged, so that a change in the machine's load affects both.
 // Before anything is timed, one booking's statements are recorded and compared with the
 // script's (checkScript). Two shapes:
@@ -163,18 +168,43 @@ type bookingBench struct {
 // perTenant is how many clients book in each tenant.
 func (bb *bookingBench) perTenant() int { return bb.clients / len(bb.fs) }
 
-// day0 is local midnight (Asia/Shanghai, the fixture stores' zone) two days ahead: slot k of a
-// client is 08:00 + 30 min × (k mod 24) on day k / 24, inside the staff member's 07:00–22:00
-// for the 2.5-hour visit (package and one add-on).
+// day0 is local midnight (Asia/Shanghai, the fixture stores' zone) two days ahead: the start
+// of the template quotes and of checkScript's booking.
 func day0() time.Time {
 	sh, _ := time.LoadLocation("Asia/Shanghai")
 	d := time.Now().In(sh).AddDate(0, 0, 2)
 	return time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, sh)
 }
 
+// Slot k of a run is 08:00 + 3 h × (k mod slotsPerDay) on day k / slotsPerDay after the run's
+// first day: 08:00, 11:00, 14:00 and 17:00, inside the staff member's 07:00–22:00 for the
+// 2.5-hour visit (package and one add-on). Three hours apart, a visit with its 15-minute
+// travel either side overlaps no other, so every slot is a free place whatever order the
+// clients book in. pgbench's script computes the same starts.
+const (
+	slotsPerDay  = 4
+	slotSpacingS = 3 * 3600
+)
+
+// firstDay is local midnight of the first day after every visit f's tenant has booked (and
+// not before day0): a run books there, clear of every earlier run's holds.
+func (bb *bookingBench) firstDay(f *fixture) time.Time {
+	var last sql.NullTime
+	if err := bb.e.db.Owner.Raw(`select max(ends_at) from orders where tenant_id = ?`, f.Tenant.ID).Row().Scan(&last); err != nil {
+		bb.b.Fatalf("last booked visit: %v", err)
+	}
+	d := day0()
+	if last.Valid && !last.Time.Before(d) {
+		l := last.Time.In(d.Location()).AddDate(0, 0, 1)
+		d = time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, d.Location())
+	}
+	return d
+}
+
 // cloneQuotes copies one real quote of f into per clients × count quotes with ids
-// benchID(run, 1, li×10⁷ + n), n = 1..count, each starting at its own slot (n-1)×per + li.
-func (bb *bookingBench) cloneQuotes(f *fixture, template uuid.UUID, run int64, count int) {
+// benchID(run, 1, li×10⁷ + n), n = 1..count, each starting at its own slot (n-1)×per + li
+// counted from day.
+func (bb *bookingBench) cloneQuotes(f *fixture, template uuid.UUID, run int64, count int, day time.Time) {
 	b := bb.b
 	per := bb.perTenant()
 	for li := 0; li < per; li++ {
@@ -185,9 +215,10 @@ func (bb *bookingBench) cloneQuotes(f *fixture, template uuid.UUID, run int64, c
 				s.at, t.location, jsonb_set(t.request, '{start}', to_jsonb(s.at)), t.lines, t.subtotal, t.total, t.currency, now(), now() + interval '1 day'
 			from quotes t, generate_series(?::bigint, ?::bigint) g,
 				lateral (select (g - ?) * ? + ? as slot) k,
-				lateral (select to_timestamp(?::bigint + (k.slot / 24) * 86400 + 28800 + (k.slot % 24) * 1800) as at) s
+				lateral (select to_timestamp(?::bigint + (k.slot / ?) * 86400 + 28800 + (k.slot % ?) * ?) as at) s
 			where t.tenant_id = ? and t.id = ?`,
-			strconv.FormatInt(run, 10), lo, lo+int64(count)-1, lo, per, li, day0().Unix(), f.Tenant.ID, template).Error
+			strconv.FormatInt(run, 10), lo, lo+int64(count)-1, lo, per, li, day.Unix(), slotsPerDay, slotsPerDay, slotSpacingS,
+			f.Tenant.ID, template).Error
 		if err != nil {
 			b.Fatalf("clone quotes: %v", err)
 		}
@@ -212,7 +243,7 @@ func (bb *bookingBench) apiSide() side {
 	count := warm + int(bb.dur.Seconds())*150
 	for _, f := range bb.fs {
 		tpl, _ := customerQuote(e, f, f.CustomerToken, day0().Add(8*time.Hour))
-		bb.cloneQuotes(f, tpl, run, count)
+		bb.cloneQuotes(f, tpl, run, count, bb.firstDay(f))
 	}
 	tr := &http.Transport{MaxIdleConnsPerHost: bb.clients, MaxIdleConns: bb.clients}
 	defer tr.CloseIdleConnections()
@@ -338,14 +369,15 @@ func (bb *bookingBench) pgbenchSide(pgbench string) side {
 			b.Fatal(err)
 		}
 		tpl, _ := customerQuote(e, f, f.CustomerToken, day0().Add(8*time.Hour))
-		bb.cloneQuotes(f, tpl, run, count)
+		first := bb.firstDay(f)
+		bb.cloneQuotes(f, tpl, run, count, first)
 		loc := f.Tenant.Location()
 		now := time.Now().In(loc)
 		prefix := strings.ToUpper(f.Tenant.Slug[:2]) + now.Format("20060102") + "-"
 		vars := map[string]string{"tenant": f.Tenant.ID.String(), "customer": f.CustomerID.String(), "subject": "customer:" + f.CustomerID.String(),
 			"token_hash": `\x` + hash, "store": store, "package": f.PackageID.String(), "service": f.ServiceID.String(),
 			"staff_arr": "{" + f.StaffID.String() + "}", "lng": fmt.Sprint(inTerritory.Lng), "lat": fmt.Sprint(inTerritory.Lat),
-			"run": strconv.FormatInt(run, 10), "today": now.Format(time.DateOnly), "prefix": prefix, "day0": strconv.FormatInt(day0().Unix(), 10),
+			"run": strconv.FormatInt(run, 10), "today": now.Format(time.DateOnly), "prefix": prefix, "day0": strconv.FormatInt(first.Unix(), 10),
 			"n": "0", "cpt": strconv.Itoa(per)}
 		args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(per), "-j", strconv.Itoa(jobs), "-T", strconv.Itoa(int(bb.dur.Seconds())), "-f", scriptPath}
 		for k, v := range vars {

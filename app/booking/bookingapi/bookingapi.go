@@ -61,7 +61,7 @@ func Register(h huma.API, svc *booking.Service) {
 	huma.Register(h, reg("get-order", http.MethodGet, "/api/v1/orders/{id}", "An order", staff("orders:read"), 0, ot), a.getOrder)
 	huma.Register(h, reg("list-order-events", http.MethodGet, "/api/v1/orders/{id}/events", "An order's history", staff("orders:read"), 0, ot), a.events)
 	huma.Register(h, reg("cancel-order", http.MethodPost, "/api/v1/orders/{id}/cancel", "Cancel an order (store cancellations are free)", staff("orders:manage"), 0, ot), a.cancel)
-	huma.Register(h, reg("reschedule-order", http.MethodPost, "/api/v1/orders/{id}/reschedule", "Move the visit (the assigned staff member must still be free)", staff("orders:manage"), 0, ot), a.reschedule)
+	huma.Register(h, reg("reschedule-order", http.MethodPost, "/api/v1/orders/{id}/reschedule", "Move the visit: the new start is checked as a booking's is (capacity included); an assigned staff member keeps the job and must be free", staff("orders:manage"), 0, ot), a.reschedule)
 	huma.Register(h, reg("mark-order-no-show", http.MethodPost, "/api/v1/orders/{id}/no-show", "The customer was not there", staff("orders:manage"), 0, ot), a.noShow)
 	huma.Register(h, reg("close-order", http.MethodPost, "/api/v1/orders/{id}/close", "File a finished order away", staff("orders:manage"), 0, ot), a.close)
 	huma.Register(h, reg("reopen-order-for-rework", http.MethodPost, "/api/v1/orders/{id}/rework", "Reopen for rework", staff("orders:manage"), 0, ot), a.rework)

@@ -33,7 +33,7 @@ type checkSlots struct{ s *slots.Service }
 
 func (c checkSlots) Check(ctx context.Context, sc booking.SlotCheck) error {
 	_, err := c.s.FreeStaff(ctx, slots.Visit{PackageID: sc.PackageID, At: sc.At, Start: sc.Start, StaffID: sc.StaffID,
-		Known: &slots.Known{StoreID: sc.StoreID, ServiceID: sc.ServiceID, Minutes: sc.Minutes}})
+		Known: &slots.Known{StoreID: sc.StoreID, ServiceID: sc.ServiceID, Minutes: sc.Minutes}, Moving: sc.Moving})
 	return err
 }
 

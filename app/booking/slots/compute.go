@@ -23,6 +23,7 @@ type WeeklyHours struct {
 
 // Job is one of a staff member's active assignments.
 type Job struct {
+	OrderID   uuid.UUID
 	Hold      Window  // the assignment's interval (the visit plus the travel before it)
 	Visit     Window  // the order's visit
 	DistanceM float64 // from the job's address to the requested address

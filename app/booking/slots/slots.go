@@ -125,6 +125,9 @@ type Visit struct {
 	At        geo.Point
 	Start     time.Time
 	StaffID   uuid.UUID // optional: only this staff member
+	// Moving, when set, is the order being moved to Start (reschedule): its own hold or
+	// assignment at its old time is left out of the count, so it competes only with others.
+	Moving uuid.UUID
 	// Known, when set, is what the caller has already resolved for this visit (booking, from
 	// its quote): the serving store, the service and the visit's length. The catalogue and
 	// territory lookups are then skipped — they were 40% of a booking's time.
@@ -239,7 +242,8 @@ type resolved struct {
 // resolve finds the serving store, the visit's length and settings, then the schedules over
 // [from, to) widened by a day each side (travel and leave reach across the range's edges).
 // With lock, the eligible staff are locked before their assignments and the holds are read.
-func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, known *Known, lock bool, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
+// An order being moved (moving) is left out of the assignments and holds read.
+func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID, at geo.Point, known *Known, lock bool, moving uuid.UUID, window func(*time.Location) (time.Time, time.Time, error)) (resolved, time.Time, time.Time, error) {
 	var r resolved
 	var from, to time.Time
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -277,10 +281,36 @@ func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID
 		for i, sc := range r.schedules {
 			ids[i] = sc.StaffID
 		}
-		r.holds, err = s.store.Holds(ctx, HoldQuery{At: at, From: lo, To: hi, Staff: ids})
-		return err
+		if r.holds, err = s.store.Holds(ctx, HoldQuery{At: at, From: lo, To: hi, Staff: ids}); err != nil {
+			return err
+		}
+		if moving != uuid.Nil {
+			r.leaveOut(moving)
+		}
+		return nil
 	})
 	return r, from, to, err
+}
+
+// leaveOut drops an order's own assignment and hold, so that moving it is counted as if it
+// were booked afresh at its new time.
+func (r *resolved) leaveOut(order uuid.UUID) {
+	for i := range r.schedules {
+		jobs := r.schedules[i].Jobs[:0:0]
+		for _, j := range r.schedules[i].Jobs {
+			if j.OrderID != order {
+				jobs = append(jobs, j)
+			}
+		}
+		r.schedules[i].Jobs = jobs
+	}
+	holds := r.holds[:0:0]
+	for _, h := range r.holds {
+		if h.OrderID != order {
+			holds = append(holds, h)
+		}
+	}
+	r.holds = holds
 }
 
 // zoneOf is the store's zone, else the tenant's, else UTC.
@@ -336,7 +366,7 @@ func (s *Service) Availability(ctx context.Context, req Request) (Result, error)
 		v.Check(from.Before(now.Add(MaxAhead)), "from", "at most a year ahead")
 		return from, to, v.Err()
 	}
-	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, nil, false, window)
+	r, from, to, err := s.resolve(ctx, req.PackageID, req.AddOnIDs, req.At, nil, false, uuid.Nil, window)
 	if err != nil {
 		return Result{}, err
 	}
@@ -360,7 +390,7 @@ func (s *Service) Availability(ctx context.Context, req Request) (Result, error)
 // must remain once the overlapping holds are served. It answers who is free, with each one's
 // hold start. Booking calls it inside its own transaction, which holds the pool's locks until
 // it commits the order (and, when staff named one, the assignment, which the no-overlap
-// constraint also guards).
+// constraint also guards); rescheduling calls it the same way with v.Moving set.
 func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	var val errs.Validation
 	val.Check(v.PackageID != uuid.Nil, "package_id", "required")
@@ -373,7 +403,7 @@ func (s *Service) FreeStaff(ctx context.Context, v Visit) (Free, error) {
 	}
 	// The range holding just this start: the grid has it only if it is a slot start.
 	window := func(*time.Location) (time.Time, time.Time, error) { return v.Start, v.Start.Add(time.Nanosecond), nil }
-	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, v.Known, true, window)
+	r, from, to, err := s.resolve(ctx, v.PackageID, v.AddOnIDs, v.At, v.Known, true, v.Moving, window)
 	if err != nil {
 		return Free{}, err
 	}

@@ -5,16 +5,18 @@
 -- the runtime role, so row-level security applies as it does to the API.
 --
 -- -D variables (per tenant): tenant, customer, subject, token_hash, store, package, service,
--- staff_arr, lng, lat, run, today, prefix, day0 (epoch of the first visit day's local midnight),
--- cpt (clients in this process),
+-- staff_arr, lng, lat, run, today, prefix, day0 (epoch of the run's first visit day's local
+-- midnight), cpt (clients in this process),
 -- n=0 (the client's transaction counter; pgbench keeps variables per client).
--- Quote rows (run || '1' || q) are pre-created by the benchmark: one per transaction.
+-- Quote rows (run || '1' || q) are pre-created by the benchmark: one per transaction, at the
+-- start t0 below (slotsPerDay = 4 starts a day, slotSpacingS = 10800 apart, from 08:00), so
+-- that every order takes a free place of the staff member's calendar as the API's do.
 -- JSON literals put a space after every colon (and write times with dots) so that pgbench does
 -- not take a colon followed by a digit or letter for a variable.
 \set n :n + 1
 \set q :client_id * 10000000 + :n
 \set slot (:n - 1) * :cpt + :client_id
-\set t0 :day0 + (:slot / 24) * 86400 + 28800 + (:slot % 24) * 1800
+\set t0 :day0 + (:slot / 4) * 86400 + 28800 + (:slot % 4) * 10800
 \set t1 :t0 + 9000
 \set wfrom :t0 - 86400
 \set wto :t1 + 86400
@@ -31,8 +33,10 @@ COMMIT;
 SELECT * FROM "tenants" WHERE id = :tenant LIMIT 1;
 
 -- 3. The booking transaction: idempotency claim, quote, visit length, settings, availability
---    check (with the quote's store, service and visit length: no second catalogue load), order
---    number, order, event, dispatch task, notification facts, outbox, stored response.
+--    check (with the quote's store, service and visit length: no second catalogue load: the
+--    eligible staff, their capacity locks (bookingdb.LockStaff), hours, exceptions, assignments,
+--    then the holds (slotsdb.HoldsSQL)), order number, order, event, dispatch task,
+--    notification facts, outbox, stored response.
 BEGIN;
 select set_config('app.tenant_id', :tenant, true);
 insert into idempotency_keys (tenant_id, subject, key, request_hash) values (:tenant, :subject, 'pgb-' || :run::text || '-' || :q::text, 'd815d7d6b7d02c991ac1d045b74d90abee7657ba56a3c0f512bc90d4e05c9902')
@@ -102,17 +106,71 @@ where s.status = 'active'
         else st_dwithin(s.home, st_setsrid(st_makepoint(cast(:lng as float8), cast(:lat as float8)), 4326)::geography, s.radius_m) end
   and cert.missing = 0
   and (cert.until is null or cert.until >= (to_timestamp(:wfrom) at time zone so.time_zone)::date);
+-- The key is written as two literals so that pgbench does not read a colon variable in it.
+select pg_advisory_xact_lock(k) from (
+		select distinct hashtextextended('doorstep:' || 'staff:' || id, 0) as k from unnest(cast(:staff_arr as text[])) id) keys
+		order by k;
 select staff_id, weekday, start_min, end_min from staff_hours
 		where tenant_id = :tenant and staff_id = any(cast(:staff_arr as uuid[]));
 select staff_id, kind = 'extra', lower(during), upper(during) from staff_exceptions
 		where tenant_id = :tenant and staff_id = any(cast(:staff_arr as uuid[]))
 		  and during && tstzrange(to_timestamp(:wfrom), to_timestamp(:wto));
-select a.staff_id, lower(a.during), upper(a.during), o.starts_at, o.ends_at,
+select a.staff_id, a.order_id, lower(a.during), upper(a.during), o.starts_at, o.ends_at,
 		  st_distance(o.location, cast(st_setsrid(st_makepoint(cast(:lng as float8), cast(:lat as float8)), 4326) as geography))
 		from assignments a
 		join orders o on o.tenant_id = a.tenant_id and o.id = a.order_id
 		where a.tenant_id = :tenant and a.status = 'active' and a.staff_id = any(cast(:staff_arr as uuid[]))
 		  and a.during && tstzrange(to_timestamp(:wfrom), to_timestamp(:wto));
+with recursive h as materialized (
+  select o.id, o.service_id, o.location, o.starts_at, o.ends_at
+  from orders o
+  where o.tenant_id = :tenant and o.status in ('pending_payment', 'confirmed', 'rework')
+    and tstzrange(o.starts_at, o.ends_at) && tstzrange(cast(to_timestamp(:wfrom) as timestamptz), cast(to_timestamp(:wto) as timestamptz))
+    and not exists (select 1 from assignments a where a.tenant_id = :tenant and a.order_id = o.id and a.status = 'active')
+), svc as materialized (
+  select s.id, s.category_id, coalesce(l.rank, 0) as min_rank
+  from catalog_services s left join staff_levels l on l.tenant_id = s.tenant_id and l.id = s.min_level_id
+  where s.tenant_id = :tenant and s.id in (select service_id from h)
+), cats as (
+  select svc.id as service_id, c.id, c.parent_id, 1 as depth
+  from catalog_categories c join svc on c.id = svc.category_id
+  where c.tenant_id = :tenant
+  union all
+  select cats.service_id, c.id, c.parent_id, cats.depth + 1
+  from catalog_categories c join cats on c.id = cats.parent_id
+  where c.tenant_id = :tenant and cats.depth < 16
+), skilled as materialized (
+  select k.service_id, k.staff_id from staff_skills k
+  where k.tenant_id = :tenant and k.staff_id = any(cast(:staff_arr as uuid[])) and k.service_id in (select id from svc)
+  union
+  select cats.service_id, k.staff_id from staff_skills k join cats on k.category_id = cats.id
+  where k.tenant_id = :tenant and k.staff_id = any(cast(:staff_arr as uuid[]))
+)
+select h.id as order_id, h.starts_at, h.ends_at,
+  st_distance(h.location, cast(st_setsrid(st_makepoint(cast(:lng as float8), cast(:lat as float8)), 4326) as geography)) as distance_m,
+  string_agg(s.id::text, ',' order by s.id) as pool
+from h
+join svc on svc.id = h.service_id
+join skilled k on k.service_id = h.service_id
+join staff s on s.tenant_id = :tenant and s.id = k.staff_id
+join stores so on so.tenant_id = s.tenant_id and so.id = s.store_id
+left join staff_levels lv on lv.tenant_id = s.tenant_id and lv.id = s.level_id
+where s.status = 'active'
+  and coalesce(lv.rank, 0) >= svc.min_rank
+  and case s.area_kind
+        when 'store' then so.territory is not null and st_covers(so.territory, h.location::geometry)
+        when 'polygon' then st_covers(s.area_polygon, h.location::geometry)
+        else st_dwithin(s.home, h.location, s.radius_m) end
+  and not exists (
+    select 1 from (
+      select r.certificate_type as type from catalog_service_certificates r where r.tenant_id = :tenant and r.service_id = h.service_id
+      union
+      select ct.code from certificate_types ct where ct.tenant_id = :tenant and ct.mandatory) req
+    where not exists (
+      select 1 from staff_certificates c
+      where c.tenant_id = :tenant and c.staff_id = s.id and c.type = req.type and c.status = 'approved'
+        and (c.expires_on is null or c.expires_on >= (h.ends_at at time zone so.time_zone)::date)))
+group by h.id, h.starts_at, h.ends_at, h.location;
 insert into order_number_counters (tenant_id, day, last) values (:tenant, :today::date, 1)
 		on conflict (tenant_id, day) do update set last = order_number_counters.last + 1 returning last \gset
 insert into orders (tenant_id, id, number, customer_id, store_id, service_id, package_id, quote_id, status,

@@ -176,7 +176,7 @@ func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.S
 		return nil, err
 	}
 
-	rows, err = db.Raw(`select a.staff_id, lower(a.during), upper(a.during), o.starts_at, o.ends_at,
+	rows, err = db.Raw(`select a.staff_id, a.order_id, lower(a.during), upper(a.during), o.starts_at, o.ends_at,
 		  st_distance(o.location, cast(st_setsrid(st_makepoint(cast(@lng as float8), cast(@lat as float8)), 4326) as geography))
 		from assignments a
 		join orders o on o.tenant_id = a.tenant_id and o.id = a.order_id
@@ -188,7 +188,7 @@ func (s *Store) Schedules(ctx context.Context, q slots.ScheduleQuery) ([]slots.S
 	err = scanEach(rows, func() error {
 		var id uuid.UUID
 		var j slots.Job
-		if err := rows.Scan(&id, &j.Hold.Start, &j.Hold.End, &j.Visit.Start, &j.Visit.End, &j.DistanceM); err != nil {
+		if err := rows.Scan(&id, &j.OrderID, &j.Hold.Start, &j.Hold.End, &j.Visit.Start, &j.Visit.End, &j.DistanceM); err != nil {
 			return err
 		}
 		if i, ok := idx[id]; ok {
