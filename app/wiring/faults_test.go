@@ -39,6 +39,7 @@ func (r *resp) problemFields() []string {
 // TestUnstorableTextRefused: a U+0000 or invalid UTF-8 in a text field is a 422
 // validation_failed naming the field, on every endpoint, and nothing is written.
 func TestUnstorableTextRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.A.Tokens["owner"]
 	rows := func() map[string]int64 {
@@ -230,6 +231,7 @@ func withNUL(doc any, path string) any {
 // total leaves range makes the quote a 422 price_out_of_range — never a negative fee, a
 // dropped line or a wrong total — and nothing is stored or booked.
 func TestTravelFeeOverflowRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	owner := f.Tokens["owner"]
@@ -258,7 +260,7 @@ func TestTravelFeeOverflowRefused(t *testing.T) {
 		inTerritory.Lng, inTerritory.Lat+0.0135, f.Tenant.ID, f.FrStoreID).Error)
 	quote := func() *resp {
 		return e.do(http.MethodPost, "/api/v1/storefront/quotes", "", f.Host, map[string]any{
-			"package_id": f.PackageID, "location": inTerritory, "start": probeSlot()})
+			"package_id": f.PackageID, "location": inTerritory, "start": e.probeSlot()})
 	}
 	setTravel := func(perKm, max int64) {
 		e.do(http.MethodPut, "/api/v1/pricing/travel", owner, "", map[string]any{"store_id": f.FrStoreID, "free_meters": 0, "per_km": perKm, "max": max}).ok(nil)
@@ -292,7 +294,7 @@ func TestTravelFeeOverflowRefused(t *testing.T) {
 		int64(nearMax), f.Tenant.ID, f.FrStoreID).Error)
 	r = quote().wantProblem(http.StatusUnprocessableEntity, "price_out_of_range")
 	require.Contains(t, string(r.body), "travel fee")
-	_, err = e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: probeSlot(), CustomerID: f.CustomerID})
+	_, err = e.app.Pricing.Quote(hqContext(f), pricing.QuoteRequest{PackageID: f.PackageID, Location: inTerritory, Start: e.probeSlot(), CustomerID: f.CustomerID})
 	require.ErrorIs(t, err, pricing.ErrPriceOutOfRange)
 
 	require.Equal(t, quotes, count(t, e, "quotes"), "a refused quote is not stored")
@@ -308,6 +310,7 @@ func TestTravelFeeOverflowRefused(t *testing.T) {
 // ahead is refused and one two minutes ahead accepted; a correctly signed body that is not an
 // event is 400 webhook_payload_invalid. Refused deliveries record nothing.
 func TestStripeWebhookFaults(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	events := func() int64 { return count(t, e, "payment_webhook_events") }
@@ -354,6 +357,7 @@ func TestStripeWebhookFaults(t *testing.T) {
 // Retry-After and /readyz says not ready; the log says why; once the database is back, so is
 // the API, with no restart.
 func TestDatabaseUnavailable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := e.A
 	owner := f.Tokens["owner"]
