@@ -203,7 +203,7 @@ func (r *Relay) relayBatch(ctx context.Context) (delivered int, full bool, err e
 		if len(rows) < r.opts.Batch {
 			var due []pendingRow
 			err := tx.Raw(`select `+outboxCols+` from outbox
-				where tenant_id = ? and enqueued_at is null
+				where tenant_id = ? and enqueued_at is null and done_at is null
 				  and coalesce(process_at, created_at) <= now() + make_interval(secs => ?)
 				order by coalesce(process_at, created_at)
 				limit ?
