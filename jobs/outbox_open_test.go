@@ -244,3 +244,20 @@ func TestRelayRenewsLeaseWhileAsynqHoldsTask(t *testing.T) {
 	require.Equal(t, 1, mux.runsOf(slow))
 	require.Equal(t, 1, mux.runsOf(waiting))
 }
+
+// TestRelayHandsOverUndelayedRowsWhateverTheClock: created_at comes from the application's
+// clock (tests run some services on a manual clock years ahead); a row without process_at is
+// due at once all the same, while a delayed one waits for its due time by the database's clock.
+func TestRelayHandsOverUndelayedRowsWhateverTheClock(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	tenant := e.tenant(t, "acme")
+	ob := jobs.NewOutbox(e.db.Tx, clock.NewManual(time.Now().AddDate(5, 0, 0)))
+	now := e.addOutcome(t, ob, tenant, "ok")
+	later := e.addOutcome(t, ob, tenant, "ok", jobs.ProcessIn(time.Second))
+	n, err := jobs.NewRelay(e.db.Tx, e.client, e.log, jobs.RelayOptions{}).RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	require.True(t, e.inRedis(jobs.QueueDefault, now))
+	require.False(t, e.inRedis(jobs.QueueDefault, later))
+}

@@ -204,8 +204,8 @@ func (r *Relay) relayBatch(ctx context.Context) (delivered int, full bool, err e
 			var due []pendingRow
 			err := tx.Raw(`select `+outboxCols+` from outbox
 				where tenant_id = ? and enqueued_at is null and done_at is null
-				  and coalesce(process_at, created_at) <= now() + make_interval(secs => ?)
-				order by coalesce(process_at, created_at)
+				  and coalesce(process_at, '-infinity') <= now() + make_interval(secs => ?)
+				order by coalesce(process_at, '-infinity'), created_at
 				limit ?
 				for update skip locked`, tenant, r.opts.Horizon.Seconds(), r.opts.Batch-len(rows)).Scan(&due).Error
 			if err != nil {

@@ -6,11 +6,12 @@
 -- under the same task id, so what a Redis without persistence loses costs time, never work.
 alter table outbox add column done_at timestamptz;
 
--- Rows waiting to be handed to asynq, in the order they fall due (a row without process_at is
--- due when written). Replaces outbox_pending_idx, which ordered far-future delayed rows with
--- the ones due now.
+-- Rows waiting to be handed to asynq, in the order they fall due: rows without process_at
+-- (due at once; created_at comes from the application's clock, so it is no due time) first,
+-- oldest first, then delayed rows by due time. Replaces outbox_pending_idx, which ordered
+-- far-future delayed rows among the ones due now.
 drop index outbox_pending_idx;
-create index outbox_due_idx on outbox (tenant_id, coalesce(process_at, created_at)) where enqueued_at is null;
+create index outbox_due_idx on outbox (tenant_id, coalesce(process_at, '-infinity'), created_at) where enqueued_at is null;
 -- Rows handed to asynq and not finished, by the start of their lease: the later of when they
 -- were (last) handed over and when they are due.
 create index outbox_open_idx on outbox (tenant_id, greatest(enqueued_at, process_at))
