@@ -130,12 +130,6 @@ func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
 // newEnvWith lets a test change identity's limits (nil keeps them out of the way).
 func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	t.Helper()
-	return newEnvTuned(t, tune, nil)
-}
-
-// newEnvTuned is newEnvWith that also lets a test change the configuration (nil: the tests').
-func newEnvTuned(t testing.TB, tune func(*identity.Config), tuneCfg func(*wiring.Config)) *env {
-	t.Helper()
 	ctx := context.Background()
 	d := dbtest.New(t)
 	_, ropt := dbtest.Redis(t)
@@ -148,9 +142,6 @@ func newEnvTuned(t testing.TB, tune func(*identity.Config), tuneCfg func(*wiring
 	cfg.DBMaxConns = 10
 	cfg.StripeAPIURL, cfg.StripeWebhookKey = os.Getenv("STRIPE_MOCK_URL"), testWebhookSecret
 	require.NotEmpty(t, cfg.StripeAPIURL, "STRIPE_MOCK_URL is unset: run through make test, or eval \"$(deploy/dev/stripe-mock.sh)\"")
-	if tuneCfg != nil {
-		tuneCfg(&cfg)
-	}
 	idc := identity.DefaultConfig()
 	idc.LoginPerMinute, idc.LoginPerMinIP, idc.CodesPerHour, idc.CodesPerMinIP = 100000, 100000, 100000, 100000
 	if tune != nil {

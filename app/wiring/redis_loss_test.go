@@ -15,7 +15,6 @@ import (
 	"doorstep/app/dispatch"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
-	"doorstep/app/wiring"
 	"doorstep/jobs"
 )
 
@@ -23,10 +22,14 @@ import (
 // this long after it was handed over, or after it fell due.
 const redisLossLease = 3 * time.Second
 
-// newRedisLossEnv is the real application with a short outbox lease.
+// newRedisLossEnv is the real application with a short outbox lease, set the way an operator
+// sets it (wiring.LoadConfig reads the environment).
 func newRedisLossEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnvTuned(t, nil, func(c *wiring.Config) { c.RelayLease = redisLossLease })
+	t.Setenv("OUTBOX_RELAY_LEASE", redisLossLease.String())
+	e := newEnv(t)
+	require.Equal(t, redisLossLease, e.app.Cfg.RelayLease)
+	return e
 }
 
 // loseRedis drops everything in the app's Redis database, as a restart of a Redis without
