@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/kit/dbtest"
@@ -38,6 +39,7 @@ func testLog() *slog.Logger {
 type env struct {
 	db     *dbtest.DB
 	redis  asynq.RedisClientOpt
+	rdb    *redis.Client // the same private Redis database, for FLUSHDB
 	client *asynq.Client
 	insp   *asynq.Inspector
 	log    *slog.Logger
@@ -53,7 +55,8 @@ func newDBEnv(t *testing.T) *env {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	e := newDBEnv(t)
-	e.redis = newRedis(t)
+	rdb, o := dbtest.Redis(t)
+	e.rdb, e.redis = rdb, asynqRedis(o)
 	e.client = asynq.NewClient(e.redis)
 	e.insp = asynq.NewInspector(e.redis)
 	t.Cleanup(func() {
@@ -66,6 +69,10 @@ func newEnv(t *testing.T) *env {
 func newRedis(t *testing.T) asynq.RedisClientOpt {
 	t.Helper()
 	_, o := dbtest.Redis(t)
+	return asynqRedis(o)
+}
+
+func asynqRedis(o *redis.Options) asynq.RedisClientOpt {
 	return asynq.RedisClientOpt{Addr: o.Addr, DB: o.DB, Password: o.Password, Username: o.Username}
 }
 

@@ -3,6 +3,14 @@
 // with its middleware (recover, logging, metrics, tenant restore), the server and scheduler
 // configuration, and the platform's own periodic tasks. Domain task types live with their
 // domain (e.g. notify:send in app/notify) and register themselves on the mux at wiring time.
+//
+// PostgreSQL is the source of truth for work to do; Redis is a cache of what is due now. An
+// outbox row stays open until its handler has finished (the mux closes it: CloseOutboxRows),
+// delayed rows reach Redis only shortly before they are due (RelayOptions.Horizon), and the
+// relay hands any row still open past its lease (RelayOptions.Lease) to asynq again under the
+// same task id: a no-op while asynq holds the task, a re-enqueue when Redis lost it. Losing
+// Redis therefore costs up to a lease of delay, never work; handlers are idempotent because a
+// task may run more than once.
 package jobs
 
 import (

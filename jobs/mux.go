@@ -16,12 +16,87 @@ import (
 )
 
 // NewServeMux returns a mux whose handlers run inside, from the outside in: structured
-// logging, metrics (when m is not nil), panic recovery and tenant restore (the whole tenant,
-// loaded through tenants; see restoreTenant).
-func NewServeMux(log *slog.Logger, m *Metrics, tenants TenantResolver) *asynq.ServeMux {
+// logging, metrics (when m is not nil), closing the task's outbox row (with CloseOutboxRows),
+// panic recovery and tenant restore (the whole tenant, loaded through tenants; see
+// restoreTenant). The worker's mux must close outbox rows: a row left open is handed to asynq
+// again after every lease. Tests of handlers alone may leave it out.
+func NewServeMux(log *slog.Logger, m *Metrics, tenants TenantResolver, opts ...MuxOption) *asynq.ServeMux {
+	var c muxConfig
+	for _, o := range opts {
+		o(&c)
+	}
 	mux := asynq.NewServeMux()
-	mux.Use(logging(log), m.middleware, recovering(log), restoreTenant(tenants))
+	mws := []asynq.MiddlewareFunc{logging(log), m.middleware}
+	if c.db != nil {
+		mws = append(mws, closeOutboxRow(c.db, log))
+	}
+	mux.Use(append(mws, recovering(log), restoreTenant(tenants))...)
 	return mux
+}
+
+// MuxOption adds to what NewServeMux's middleware does.
+type MuxOption func(*muxConfig)
+
+type muxConfig struct{ db *dbx.DB }
+
+// CloseOutboxRows makes the mux close a task's outbox row through db once its handler has
+// finished: returned nil, or failed for good (SkipRetry, RevokeTask, or its last retry), then
+// with the error in last_error. See Relay for why rows stay open until then.
+func CloseOutboxRows(db *dbx.DB) MuxOption { return func(c *muxConfig) { c.db = db } }
+
+// closeTimeout bounds closing a row, which runs even when the handler's context has ended.
+const closeTimeout = 10 * time.Second
+
+// closeOutboxRow closes the row whose id is the task's ID, as the payload's tenant. Tasks not
+// from the outbox (periodic ones: no tenant, or an id no row has) update nothing. If a
+// finished row cannot be closed the task fails, so asynq runs it (idempotently) again and
+// the close is retried; after a final failure there is nothing left to retry and the error is
+// logged (the row stays open, and the relay will hand it over again after its lease).
+func closeOutboxRow(db *dbx.DB, log *slog.Logger) asynq.MiddlewareFunc {
+	return func(next asynq.Handler) asynq.Handler {
+		return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+			err := next.ProcessTask(ctx, t)
+			if err != nil && !finalFailure(ctx, err) {
+				return err
+			}
+			taskID, _ := asynq.GetTaskID(ctx)
+			id, perr := uuid.Parse(taskID)
+			var meta Meta
+			if perr != nil || json.Unmarshal(t.Payload(), &meta) != nil || meta.TenantID == uuid.Nil {
+				return err
+			}
+			msg := ""
+			if err != nil {
+				msg = truncate(err.Error(), 1000)
+			}
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(dbx.WithTenant(ctx, meta.TenantID)), closeTimeout)
+			defer cancel()
+			cerr := db.InTx(cctx, func(ctx context.Context) error {
+				return db.Conn(ctx).Exec(`update outbox set done_at = now(), last_error = ?
+					where tenant_id = ? and id = ? and done_at is null`, msg, meta.TenantID, id).Error
+			})
+			switch {
+			case cerr == nil:
+				return err
+			case err == nil:
+				return fmt.Errorf("jobs: %s done, but its outbox row %s was not closed: %w", t.Type(), id, cerr)
+			default:
+				log.ErrorContext(ctx, "job gave up and its outbox row was not closed", "type", t.Type(),
+					"outbox_id", id, "tenant_id", meta.TenantID, "err", cerr)
+				return err
+			}
+		})
+	}
+}
+
+// finalFailure reports whether asynq will not run the task again after err.
+func finalFailure(ctx context.Context, err error) bool {
+	if errors.Is(err, asynq.SkipRetry) || errors.Is(err, asynq.RevokeTask) {
+		return true
+	}
+	retried, ok1 := asynq.GetRetryCount(ctx)
+	maxRetry, ok2 := asynq.GetMaxRetry(ctx)
+	return ok1 && ok2 && retried >= maxRetry
 }
 
 // Handle registers h for PT's task type. It decodes the payload into a fresh T, refuses

@@ -13,11 +13,11 @@ import (
 	"doorstep/app/kit/dbx"
 )
 
-// TypeOutboxCleanup deletes delivered outbox rows. It is a platform task: its payload carries
+// TypeOutboxCleanup deletes finished outbox rows. It is a platform task: its payload carries
 // no tenant, and it visits every tenant itself.
 const TypeOutboxCleanup = "outbox:cleanup"
 
-// OutboxKeep is how long delivered outbox rows are kept for inspection.
+// OutboxKeep is how long finished outbox rows are kept for inspection.
 const OutboxKeep = 7 * 24 * time.Hour
 
 // outboxCleanupSpec runs the cleanup daily at 03:17 in the scheduler's location (off the hour,
@@ -44,9 +44,10 @@ func (c *OutboxCleanup) Register(mux *asynq.ServeMux) {
 	})
 }
 
-// Run deletes, tenant by tenant, rows enqueued more than OutboxKeep ago, and returns how many
-// it deleted. Rows still pending are never deleted. Deleting is idempotent, so a duplicate or
-// retried run is harmless.
+// Run deletes, tenant by tenant, rows finished (done_at) more than OutboxKeep ago, and returns
+// how many it deleted. Open rows are never deleted, however old: they are work still to do
+// (the relay hands them to asynq until their handler finishes). Deleting is idempotent, so a
+// duplicate or retried run is harmless.
 func (c *OutboxCleanup) Run(ctx context.Context) (int64, error) {
 	tenants, err := tenantIDs(ctx, c.db)
 	if err != nil {
@@ -59,7 +60,7 @@ func (c *OutboxCleanup) Run(ctx context.Context) (int64, error) {
 		var n int64
 		err := c.db.InTx(dbx.WithTenant(ctx, tenant), func(ctx context.Context) error {
 			res := c.db.Conn(ctx).Exec(`delete from outbox
-				where tenant_id = ? and enqueued_at is not null and enqueued_at < ?`, tenant, cutoff)
+				where tenant_id = ? and done_at is not null and done_at < ?`, tenant, cutoff)
 			n = res.RowsAffected
 			return res.Error
 		})

@@ -13,7 +13,7 @@ import (
 	"doorstep/jobs"
 )
 
-func TestOutboxCleanupDeletesOldDeliveredRowsOfEveryTenant(t *testing.T) {
+func TestOutboxCleanupDeletesOldFinishedRowsOfEveryTenant(t *testing.T) {
 	t.Parallel()
 	e := newDBEnv(t)
 	now := time.Date(2030, 1, 10, 12, 0, 0, 0, time.UTC)
@@ -23,17 +23,18 @@ func TestOutboxCleanupDeletesOldDeliveredRowsOfEveryTenant(t *testing.T) {
 	for _, slug := range []string{"acme", "globex"} {
 		tenant := e.tenant(t, slug)
 		for _, r := range []struct {
-			enqueued *time.Time
-			keep     bool
+			enqueued, done *time.Time
+			keep           bool
 		}{
-			{&old, false},   // delivered long ago
-			{&recent, true}, // delivered recently
-			{nil, true},     // never delivered: kept however old
+			{&old, &old, false},   // finished long ago
+			{&old, &recent, true}, // finished recently
+			{&old, nil, true},     // handed to Redis long ago, never finished: still work to do
+			{nil, nil, true},      // never handed over: kept however old
 		} {
 			id := uuid.Must(uuid.NewV7())
 			keep[id] = r.keep
-			require.NoError(t, e.db.Owner.Exec(`insert into outbox (tenant_id, id, task_type, payload, created_at, enqueued_at)
-				values (?, ?, 'test:ping', '{}', ?, ?)`, tenant, id, old.Add(-time.Hour), r.enqueued).Error)
+			require.NoError(t, e.db.Owner.Exec(`insert into outbox (tenant_id, id, task_type, payload, created_at, enqueued_at, done_at)
+				values (?, ?, 'test:ping', '{}', ?, ?, ?)`, tenant, id, old.Add(-time.Hour), r.enqueued, r.done).Error)
 		}
 	}
 

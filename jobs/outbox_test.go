@@ -67,8 +67,16 @@ func TestOutboxCommitIsRelayedWithOptions(t *testing.T) {
 	}))
 	require.Zero(t, seen)
 
-	relay := jobs.NewRelay(e.db.Tx, e.client, e.log, jobs.RelayOptions{})
-	n, err := relay.RunOnce(context.Background())
+	// Due in an hour: past the default horizon, the task stays in PostgreSQL only.
+	n, err := jobs.NewRelay(e.db.Tx, e.client, e.log, jobs.RelayOptions{}).RunOnce(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n, "a task due after the horizon is not handed to Redis yet")
+	queues, err := e.insp.Queues()
+	require.NoError(t, err)
+	require.Empty(t, queues, "asynq holds nothing yet")
+
+	relay := jobs.NewRelay(e.db.Tx, e.client, e.log, jobs.RelayOptions{Horizon: 2 * time.Hour})
+	n, err = relay.RunOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	n, err = relay.RunOnce(context.Background())
@@ -86,7 +94,8 @@ func TestOutboxCommitIsRelayedWithOptions(t *testing.T) {
 	require.NoError(t, json.Unmarshal(info.Payload, &p))
 	require.Equal(t, tenant, p.TenantID, "Add stamps the context's tenant on the payload")
 	require.Equal(t, 7, p.N)
-	require.Equal(t, 1, e.count(t, "select count(*) from outbox where id = ? and enqueued_at is not null", id))
+	require.Equal(t, 1, e.count(t, "select count(*) from outbox where id = ? and enqueued_at is not null and done_at is null", id),
+		"handed over, and open until its handler finishes")
 }
 
 func TestOutboxAddRefusesWrongUse(t *testing.T) {

@@ -88,7 +88,7 @@ func TestRelayDeliversEachRowOnce(t *testing.T) {
 
 	var mu sync.Mutex
 	handled := map[string]int{}
-	mux := jobs.NewServeMux(e.log, nil, e.resolver())
+	mux := jobs.NewServeMux(e.log, nil, e.resolver(), jobs.CloseOutboxRows(e.db.Tx))
 	jobs.Handle(mux, func(ctx context.Context, p *pingPayload) error {
 		id, _ := asynq.GetTaskID(ctx)
 		tenant, _ := dbx.TenantID(ctx)
@@ -114,12 +114,15 @@ func TestRelayDeliversEachRowOnce(t *testing.T) {
 		require.True(t, ok, "task id %s is an outbox id", id)
 	}
 	mu.Unlock()
+	require.Eventually(t, func() bool {
+		return e.countNow("select count(*) from outbox where done_at is not null and last_error = ''") == total
+	}, 10*time.Second, 20*time.Millisecond, "every row is closed once its handler returned")
 
 	// A relay that enqueued and then died before committing leaves the row pending. The next
 	// run hits the reserved task ID, marks the row and does not run the task again.
 	var replay string
 	ids.Range(func(k, _ any) bool { replay = k.(string); return false })
-	require.NoError(t, e.db.Owner.Exec("update outbox set enqueued_at = null where id = ?", replay).Error)
+	require.NoError(t, e.db.Owner.Exec("update outbox set enqueued_at = null, done_at = null where id = ?", replay).Error)
 	n, err := relays[0].RunOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)

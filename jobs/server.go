@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"math/rand/v2"
 	"time"
@@ -46,11 +45,10 @@ func retryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 // failed attempt is already logged by the mux's logging middleware.
 func errorHandler(log *slog.Logger) asynq.ErrorHandler {
 	return asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-		retried, _ := asynq.GetRetryCount(ctx)
-		maxRetry, _ := asynq.GetMaxRetry(ctx)
-		if retried < maxRetry && !errors.Is(err, asynq.SkipRetry) {
+		if !finalFailure(ctx, err) {
 			return
 		}
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
 		attrs := append(taskAttrs(ctx, t), slog.Int("max_retry", maxRetry), slog.Any("err", err))
 		log.LogAttrs(ctx, slog.LevelError, "job gave up", attrs...)
 	})

@@ -124,7 +124,8 @@ type Repo interface {
 	TakeOffer(ctx context.Context, id uuid.UUID, now time.Time) (bool, error)
 	CloseOthers(ctx context.Context, orderID, except uuid.UUID, now time.Time) error
 	SetStatus(ctx context.Context, id uuid.UUID, from, to string, now time.Time) (bool, error)
-	ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) error
+	// ExpireAuto expires the staff member's open auto offer for the order; false: there was none.
+	ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) (bool, error)
 	StaffOffers(ctx context.Context, staffID uuid.UUID, since time.Time) ([]Offer, error)
 	// Offered lists every staff member offered the order in the pool, whatever came of it.
 	Offered(ctx context.Context, orderID uuid.UUID) (map[uuid.UUID]bool, error)
@@ -738,8 +739,11 @@ func (s *Service) autoAssign(ctx context.Context, o booking.Order, attempt int) 
 }
 
 // AcceptTimeout handles a dispatch:accept_timeout: if the order is still assigned (not
-// accepted) to that staff member, it is released ("accept timeout"), their offer expires and
-// the next candidate not yet tried gets it. Anything else means it was settled: nothing to do.
+// accepted) to that staff member under the auto offer this task timed, it is released
+// ("accept timeout"), the offer expires and the next candidate not yet tried gets it. Anything
+// else means it was settled: nothing to do. The open offer is what makes a second run of the
+// same task (the outbox hands an unfinished task over again) a no-op even when the order has
+// come back to the same staff member by hand since.
 func (s *Service) AcceptTimeout(ctx context.Context, p AcceptTimeoutPayload) error {
 	ctx = system(ctx)
 	return s.db.InTx(ctx, func(ctx context.Context) error {
@@ -749,11 +753,11 @@ func (s *Service) AcceptTimeout(ctx context.Context, p AcceptTimeoutPayload) err
 		if !ok {
 			return err
 		}
-		o, err := s.orders.Unassign(ctx, p.OrderID, "accept timeout")
-		if err != nil {
+		if open, err := s.repo.ExpireAuto(ctx, p.OrderID, p.StaffID, s.clock.Now()); err != nil || !open {
 			return err
 		}
-		if err := s.repo.ExpireAuto(ctx, p.OrderID, p.StaffID, s.clock.Now()); err != nil {
+		o, err := s.orders.Unassign(ctx, p.OrderID, "accept timeout")
+		if err != nil {
 			return err
 		}
 		now := s.clock.Now()

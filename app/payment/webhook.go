@@ -32,7 +32,7 @@ func (*WebhookPayload) TaskType() string { return TypeWebhook }
 // Receipt says what Receive did with an event.
 type Receipt struct {
 	EventID   string
-	Duplicate bool // seen before: nothing was queued
+	Duplicate bool // seen before: recorded once; its processing is queued again only if unfinished
 	Ignored   bool // no tenant of ours: acknowledged and dropped
 }
 
@@ -46,7 +46,10 @@ type stripeObject struct {
 // Receive verifies a delivery's signature over the raw body (forged, stale, future-dated or
 // wrongly signed: ErrBadSignature; well signed but not an event: ErrBadPayload), finds its tenant in the object's metadata (or a TenantResolver), records
 // the event under its unique ID in that tenant and queues its processing through the outbox,
-// in one transaction. A duplicate delivery records and queues nothing.
+// in one transaction. A duplicate delivery records nothing, and queues processing again only
+// while the recorded event is unprocessed: its first task may have been lost with Redis, and
+// Stripe's redelivery is then what recovers it at once (the outbox relay's lease recovers it
+// later anyway). ProcessEvent is idempotent, so an extra task costs nothing.
 //
 // The event row lives in a tenant table: the signed metadata names the tenant before anything
 // is written, so the row, the outbox task and the processing all run under that tenant's
@@ -85,7 +88,10 @@ func (s *Service) Receive(ctx context.Context, payload []byte, signature string)
 		}
 		if !inserted {
 			out.Duplicate = true
-			return nil
+			seen, err := s.repo.GetEvent(ctx, ev.ID, false)
+			if err != nil || seen.ProcessedAt != nil {
+				return err
+			}
 		}
 		_, err = s.outbox.Add(ctx, &WebhookPayload{EventID: ev.ID}, jobs.Queue(jobs.QueueCritical), jobs.MaxRetry(25))
 		return err

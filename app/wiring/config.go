@@ -23,6 +23,8 @@ type Config struct {
 	DBMaxConns        int           `env:"DB_MAX_CONNS" envDefault:"20" help:"runtime pool size"`
 	WorkerConcurrency int           `env:"WORKER_CONCURRENCY" envDefault:"10" help:"jobs processed at once by worker"`
 	RelayInterval     time.Duration `env:"OUTBOX_RELAY_INTERVAL" envDefault:"1s" help:"how often the outbox relay sweeps"`
+	RelayLease        time.Duration `env:"OUTBOX_RELAY_LEASE" envDefault:"5m" help:"an outbox task still unfinished this long after it was handed to Redis (or fell due) is handed over again"`
+	RelayHorizon      time.Duration `env:"OUTBOX_RELAY_HORIZON" envDefault:"1m" help:"delayed outbox tasks reach Redis this long before they are due"`
 	WebhookURL        string        `env:"WEBHOOK_URL" help:"notifications are POSTed here (HMAC-signed); empty: logged only"`
 	WebhookSecret     string        `env:"WEBHOOK_SECRET" help:"HMAC-SHA256 secret for WEBHOOK_URL"`
 	SMTPAddr          string        `env:"SMTP_ADDR" help:"e-mail notifications go to this SMTP server (host:port; 465 is implicit TLS, others STARTTLS when offered); empty: e-mail goes the webhook/log way"`
@@ -68,6 +70,8 @@ func EnvHelp() string {
 		{"DB_MAX_CONNS", "20", "runtime pool size"},
 		{"WORKER_CONCURRENCY", "10", "jobs processed at once"},
 		{"OUTBOX_RELAY_INTERVAL", "1s", "outbox relay sweep interval"},
+		{"OUTBOX_RELAY_LEASE", "5m", "an unfinished outbox task is handed to Redis again after this (from when it was due)"},
+		{"OUTBOX_RELAY_HORIZON", "1m", "delayed outbox tasks reach Redis this long before they are due"},
 		{"WEBHOOK_URL", "", "notifications are POSTed here, HMAC-signed; empty: logged"},
 		{"WEBHOOK_SECRET", "", "HMAC-SHA256 secret for WEBHOOK_URL"},
 		{"SMTP_ADDR", "", "SMTP server host:port for e-mail (465: implicit TLS); empty: e-mail is logged/webhooked"},

@@ -142,8 +142,14 @@ func newEnv(t testing.TB) *env { t.Helper(); return newEnvWith(t, nil) }
 // newEnvWith lets a test change identity's limits (nil keeps them out of the way).
 func newEnvWith(t testing.TB, tune func(*identity.Config)) *env {
 	t.Helper()
+	return newEnvConfig(t, nil, tune)
+}
+
+// newEnvConfig lets a test change the application's configuration too.
+func newEnvConfig(t testing.TB, config func(*wiring.Config), tune func(*identity.Config)) *env {
+	t.Helper()
 	w := seededWorld(t)
-	e := startEnv(t, dbtest.NewFrom(t, w.db), tune, t.Cleanup)
+	e := startEnv(t, dbtest.NewFrom(t, w.db), config, tune, t.Cleanup)
 	e.opToken, e.A, e.B = w.opToken, w.A.clone(), w.B.clone()
 	e.probeSlots.Store(w.probeSlots)
 	return e
@@ -211,7 +217,7 @@ func buildWorld(t testing.TB) *world {
 			_ = dbtest.Drop(ctx, d.Name)
 		}
 	}()
-	e := startEnv(t, d, nil, func(f func()) { stops = append(stops, f) })
+	e := startEnv(t, d, nil, nil, func(f func()) { stops = append(stops, f) })
 	_, err = e.app.Platform.EnsureOperator(ctx, "ops@doorstep.test", password, "ops")
 	require.NoError(t, err)
 	var out struct{ Token string }
@@ -224,15 +230,17 @@ func buildWorld(t testing.TB) *world {
 	return &world{db: d.Name, built: time.Now(), opToken: e.opToken, A: e.A, B: e.B, probeSlots: e.probeSlots.Load()}
 }
 
-// settleAll waits until the outbox has handed every task to asynq and asynq has nothing
-// pending or running, so that the world is cloned at rest.
+// settleAll waits until every task that is due has finished (its outbox row closed) and asynq
+// has nothing pending or running, so that the world is cloned at rest. Delayed tasks stay in
+// the outbox; the clone's relay hands them over when they fall due.
 func (e *env) settleAll() {
 	e.t.Helper()
 	ins := asynq.NewInspector(e.app.RedisOpt)
 	defer ins.Close()
 	require.Eventually(e.t, func() bool {
 		var n int64
-		require.NoError(e.t, e.db.Owner.Raw(`select count(*) from outbox where enqueued_at is null`).Scan(&n).Error)
+		require.NoError(e.t, e.db.Owner.Raw(`select count(*) from outbox
+			where done_at is null and (process_at is null or process_at <= now())`).Scan(&n).Error)
 		if n > 0 {
 			return false
 		}
@@ -263,7 +271,7 @@ func (f *fixture) clone() *fixture {
 
 // startEnv wires the real application on d and a fresh Redis index, runs its worker and an
 // HTTP server, and registers their shutdown with cleanup.
-func startEnv(t testing.TB, d *dbtest.DB, tune func(*identity.Config), cleanup func(func())) *env {
+func startEnv(t testing.TB, d *dbtest.DB, config func(*wiring.Config), tune func(*identity.Config), cleanup func(func())) *env {
 	t.Helper()
 	ctx := context.Background()
 	_, ropt := dbtest.Redis(t)
@@ -275,6 +283,9 @@ func startEnv(t testing.TB, d *dbtest.DB, tune func(*identity.Config), cleanup f
 	cfg.RelayInterval = 50 * time.Millisecond
 	cfg.DBMaxConns = 10
 	cfg.StripeAPIURL, cfg.StripeWebhookKey = os.Getenv("STRIPE_MOCK_URL"), testWebhookSecret
+	if config != nil {
+		config(&cfg)
+	}
 	require.NotEmpty(t, cfg.StripeAPIURL, "STRIPE_MOCK_URL is unset: run through make test, or eval \"$(deploy/dev/stripe-mock.sh)\"")
 	idc := identity.DefaultConfig()
 	idc.LoginPerMinute, idc.LoginPerMinIP, idc.CodesPerHour, idc.CodesPerMinIP = 100000, 100000, 100000, 100000

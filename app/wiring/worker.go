@@ -27,7 +27,7 @@ type Worker struct {
 // NewWorker builds the worker; Run starts it.
 func (a *App) NewWorker() (*Worker, error) {
 	w := &Worker{a: a}
-	w.Mux = jobs.NewServeMux(a.Log, a.JobMetric, a.Resolver)
+	w.Mux = jobs.NewServeMux(a.Log, a.JobMetric, a.Resolver, jobs.CloseOutboxRows(a.DB))
 	notify.NewHandler(a.DB, a.Sender, notifydb.NewDeliveries(a.DB)).Register(w.Mux)
 	jobs.NewOutboxCleanup(a.DB, clock.System{}, a.Log).Register(w.Mux)
 	w.staffTasks(w.Mux)
@@ -43,7 +43,8 @@ func (a *App) NewWorker() (*Worker, error) {
 	w.Server = jobs.NewServer(a.RedisOpt, a.Log, a.Cfg.WorkerConcurrency)
 	w.leader = jobs.NewLeader(a.Redis, "doorstep:scheduler:leader", 15*time.Second, a.Log)
 	w.client = asynq.NewClient(a.RedisOpt)
-	w.Relay = jobs.NewRelay(a.DB, w.client, a.Log, jobs.RelayOptions{Interval: a.Cfg.RelayInterval})
+	w.Relay = jobs.NewRelay(a.DB, w.client, a.Log, jobs.RelayOptions{Interval: a.Cfg.RelayInterval, Lease: a.Cfg.RelayLease,
+		Horizon: a.Cfg.RelayHorizon})
 	a.Outbox.OnCommit(w.Relay.Wake)
 	return w, nil
 }

@@ -191,10 +191,12 @@ func (r *Repo) SetStatus(ctx context.Context, id uuid.UUID, from, to string, now
 	return res.RowsAffected == 1, dbx.Err(res.Error)
 }
 
-// ExpireAuto expires the staff member's open auto offer for the order.
-func (r *Repo) ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) error {
-	return dbx.Err(r.conn(ctx).Exec(`update dispatch_offers set status = 'expired', decided_at = ? where order_id = ? and staff_id = ? and kind = 'auto' and status = 'offered'`,
-		now, orderID, staffID).Error)
+// ExpireAuto expires the staff member's open auto offer for the order, and reports whether
+// there was one.
+func (r *Repo) ExpireAuto(ctx context.Context, orderID, staffID uuid.UUID, now time.Time) (bool, error) {
+	res := r.conn(ctx).Exec(`update dispatch_offers set status = 'expired', decided_at = ? where order_id = ? and staff_id = ? and kind = 'auto' and status = 'offered'`,
+		now, orderID, staffID)
+	return res.RowsAffected > 0, dbx.Err(res.Error)
 }
 
 // StaffOffers lists a staff member's pool offers created since, newest first (at most 100).
