@@ -221,8 +221,10 @@ func TestRelayRenewsLeaseWhileAsynqHoldsTask(t *testing.T) {
 	slow := e.addOutcome(t, ob, tenant, "slow")
 	waiting := e.addOutcome(t, ob, tenant, "ok", jobs.Queue(jobs.QueueLow))
 	require.NoError(t, e.insp.PauseQueue(jobs.QueueLow))
+	// In Redis before the relay's transaction marks the rows handed over: wait for both.
 	require.Eventually(t, func() bool {
-		return e.inRedis(jobs.QueueDefault, slow) && e.inRedis(jobs.QueueLow, waiting)
+		return e.inRedis(jobs.QueueDefault, slow) && e.inRedis(jobs.QueueLow, waiting) &&
+			e.outboxRow(t, waiting).EnqueuedAt != nil
 	}, 10*time.Second, 20*time.Millisecond)
 	first := *e.outboxRow(t, waiting).EnqueuedAt
 
