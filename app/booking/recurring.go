@@ -122,7 +122,7 @@ func (s *Service) CreateSeries(ctx context.Context, n NewSeries) (Series, error)
 	sr := Series{ID: uuid.Must(uuid.NewV7()), CustomerID: p.SubjectID, PackageID: n.PackageID, AddOns: n.AddOns, Location: n.Location,
 		Address: addr, Contact: n.Contact, Property: n.Property, Notes: n.Notes, PreferredStaffID: n.PreferredStaffID,
 		Frequency: n.Frequency, LocalTime: n.LocalTime, FirstDate: first, NextDate: first, SkipDates: []time.Time{},
-		CreatedBy: subject(ctx), CreatedAt: now, UpdatedAt: now}
+		CreatedBy: auth.Subject(ctx), CreatedAt: now, UpdatedAt: now}
 	if sr.AddOns == nil {
 		sr.AddOns = []pricing.AddOnChoice{}
 	}

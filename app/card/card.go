@@ -280,13 +280,6 @@ func NewService(d Deps) *Service {
 	return &Service{Deps: d, retries: 4, backoff: 200 * time.Millisecond}
 }
 
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok && p != nil {
-		return p.Subject()
-	}
-	return "system"
-}
-
 func customerOf(ctx context.Context) (uuid.UUID, bool) {
 	p, ok := auth.FromContext(ctx)
 	if !ok || p == nil || p.Kind != auth.Customer {

@@ -176,7 +176,7 @@ func (s *Service) Publish(ctx context.Context, n NewRules) (Rules, error) {
 		lines = []StaffLine{}
 	}
 	r := Rules{ID: uuid.Must(uuid.NewV7()), EffectiveFrom: n.EffectiveFrom, PlatformFeeBP: n.PlatformFeeBP, RoyaltyBP: n.RoyaltyBP,
-		MarketplaceTakeBP: n.MarketplaceTakeBP, StaffLines: lines, Note: n.Note, CreatedBy: subject(ctx), CreatedAt: now}
+		MarketplaceTakeBP: n.MarketplaceTakeBP, StaffLines: lines, Note: n.Note, CreatedBy: auth.Subject(ctx), CreatedAt: now}
 	err := s.db.InTx(ctx, func(ctx context.Context) error { return s.repo.InsertRules(ctx, &r) })
 	return r, err
 }
@@ -247,11 +247,4 @@ func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) error {
 		return err
 	}
 	return ErrSplitNotFound
-}
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -100,7 +101,7 @@ func (s Settings) validate() error {
 	v.Check(len(s.MethodTypes) >= 1 && len(s.MethodTypes) <= 3, "method_types", "one to three of card, alipay, wechat_pay")
 	seen := map[string]bool{}
 	for i, m := range s.MethodTypes {
-		v.Check(slices.Contains(MethodTypes, m) && !seen[m], "method_types["+itoa(i)+"]", "card, alipay or wechat_pay, once each")
+		v.Check(slices.Contains(MethodTypes, m) && !seen[m], "method_types["+strconv.Itoa(i)+"]", "card, alipay or wechat_pay, once each")
 		seen[m] = true
 	}
 	v.Check(s.UnpaidTimeoutMinutes >= 1 && s.UnpaidTimeoutMinutes <= 1440, "unpaid_timeout_minutes", "1 to 1440")
@@ -361,13 +362,6 @@ func call[T any](ctx context.Context, s *Service, f func(context.Context) (T, er
 	return gateway.Do(ctx, s.attempts, s.backoff, f)
 }
 
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}
-
 // inScope refuses an order outside a staff-side caller's data scope (customers: their own).
 func (s *Service) inScope(ctx context.Context, o OrderFacts) error {
 	if p, ok := auth.FromContext(ctx); ok && p.Kind == auth.Customer {
@@ -445,17 +439,6 @@ func paidOf(ps []Payment) int64 {
 		}
 	}
 	return n
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }

@@ -6,6 +6,7 @@ package review
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -137,7 +138,7 @@ func (n NewReview) validate() error {
 	v.Check(len(n.Photos) <= 9, "photos", "at most 9")
 	for i, u := range n.Photos {
 		v.Check(len(u) <= 1000 && len(u) > len("https://") && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")),
-			"photos["+itoa(i)+"]", "an http(s) URL of at most 1000 characters")
+			"photos["+strconv.Itoa(i)+"]", "an http(s) URL of at most 1000 characters")
 	}
 	return v.Err()
 }
@@ -197,7 +198,7 @@ func (s *Service) Reply(ctx context.Context, id uuid.UUID, text string) (Review,
 			return err
 		}
 		now := s.clock.Now()
-		r.Reply, r.RepliedBy, r.RepliedAt = text, subject(ctx), &now
+		r.Reply, r.RepliedBy, r.RepliedAt = text, auth.Subject(ctx), &now
 		out = r
 		return s.repo.SaveReply(ctx, r)
 	})
@@ -357,24 +358,6 @@ func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) error {
 		return err
 	}
 	return errOutOfScopeReviews
-}
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // PublicFilter names whose reviews the storefront shows: a service's or a staff member's.

@@ -246,7 +246,7 @@ func (s *Service) checkLevel(ctx context.Context, id uuid.UUID) error {
 func validateSkills(skills []Skill, v *errs.Validation) {
 	v.Check(len(skills) <= 200, "skills", "at most 200 skills")
 	for i, sk := range skills {
-		v.Check((sk.ServiceID == uuid.Nil) != (sk.CategoryID == uuid.Nil), "skills["+itoa(i)+"]", "name exactly one of service_id and category_id")
+		v.Check((sk.ServiceID == uuid.Nil) != (sk.CategoryID == uuid.Nil), "skills["+strconv.Itoa(i)+"]", "name exactly one of service_id and category_id")
 	}
 }
 
@@ -497,5 +497,3 @@ func set[T any](dst *T, v *T) {
 		*dst = *v
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }
