@@ -140,7 +140,7 @@ func (s *Service) act(ctx context.Context, id uuid.UUID, a Action, want Actor, r
 
 func checkReason(reason string) error {
 	if len([]rune(reason)) > 1000 {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("reason", "at most 1000 characters"))
+		return errs.InvalidFields(errs.Field("reason", "at most 1000 characters"))
 	}
 	return nil
 }
@@ -156,7 +156,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, id uuid.UUID) (Order, erro
 // and the order moves to assigned. A staff member busy in that window is a 409 staff_busy.
 func (s *Service) Assign(ctx context.Context, orderID, staffID uuid.UUID) (Order, error) {
 	if staffID == uuid.Nil {
-		return Order{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "required"))
+		return Order{}, errs.InvalidFields(errs.Field("staff_id", "required"))
 	}
 	return s.act(ctx, orderID, Assign, ActorStore|ActorSystem, "", func(ctx context.Context, st *step) error {
 		return s.hold(ctx, st, staffID)

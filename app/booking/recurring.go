@@ -221,7 +221,7 @@ func (s *Service) ChangeSeries(ctx context.Context, id uuid.UUID, paused *bool, 
 	if skip != "" {
 		d, err := time.Parse(time.DateOnly, skip)
 		if err != nil {
-			return Series{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("skip_date", "YYYY-MM-DD"))
+			return Series{}, errs.InvalidFields(errs.Field("skip_date", "YYYY-MM-DD"))
 		}
 		skipDay = d
 	}

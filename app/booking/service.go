@@ -215,7 +215,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		return Order{}, err
 	}
 	if !isCustomer && n.CustomerID == uuid.Nil {
-		return Order{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("customer_id", "required when booking on a customer's behalf"))
+		return Order{}, errs.InvalidFields(errs.Field("customer_id", "required when booking on a customer's behalf"))
 	}
 	var o Order
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -241,7 +241,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		}
 		now := s.clock.Now()
 		if !q.Start.After(now) {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("quote_id", "the quoted start has passed"))
+			return errs.InvalidFields(errs.Field("quote_id", "the quoted start has passed"))
 		}
 		if s.slots != nil {
 			if err := s.slots.Check(ctx, SlotCheck{PackageID: q.PackageID, AddOns: q.Request.AddOns, At: q.Location, Start: q.Start, StaffID: n.StaffID,
@@ -298,7 +298,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 func mapCreateErr(err error) error {
 	switch {
 	case dbx.IsConstraint(err, "orders_customer_fk"):
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("customer_id", "no such customer"))
+		return errs.InvalidFields(errs.Field("customer_id", "no such customer"))
 	case dbx.IsConstraint(err, "orders_quote_key"):
 		return pricing.ErrQuoteUsed
 	}

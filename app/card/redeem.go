@@ -301,7 +301,7 @@ func (s *Service) adjust(ctx context.Context, cardID uuid.UUID, delta int64, rea
 				return ledger.ErrInsufficient
 			}
 			if left > 1_000_000 {
-				return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("delta", "too many visits"))
+				return errs.InvalidFields(errs.Field("delta", "too many visits"))
 			}
 			c.VisitsRemaining = ptr(int(left))
 			mine, issued = cust.Account(ledger.Visits, ledger.AssetVisits), ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits)

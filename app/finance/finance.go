@@ -180,7 +180,7 @@ func isRefund(m Movement) bool { return strings.HasPrefix(m.Kind, "refund") || m
 // local days, within the caller's data scope.
 func (s *Service) Revenue(ctx context.Context, p Period, by GroupBy) (Revenue, error) {
 	if by != ByStore && by != ByService && by != ByMethod {
-		return Revenue{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("by", "store, service or method"))
+		return Revenue{}, errs.InvalidFields(errs.Field("by", "store, service or method"))
 	}
 	out := Revenue{From: p.From, To: p.To, By: by}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {

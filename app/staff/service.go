@@ -116,7 +116,7 @@ func requireTenantScope(ctx context.Context) error {
 func (s *Service) checkStore(ctx context.Context, storeID uuid.UUID) error {
 	fr, err := s.repo.StoreFranchisee(ctx, storeID)
 	if err != nil {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("store_id", "no such store"))
+		return errs.InvalidFields(errs.Field("store_id", "no such store"))
 	}
 	sc, pfr, pst, _ := scope(ctx)
 	switch sc {
@@ -203,7 +203,7 @@ func (s *Service) Create(ctx context.Context, n NewStaff) (Staff, error) {
 		if ok, err := s.repo.UserExists(ctx, st.UserID); err != nil {
 			return err
 		} else if !ok {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("user_id", "no such user"))
+			return errs.InvalidFields(errs.Field("user_id", "no such user"))
 		}
 		if err := s.checkLevel(ctx, st.LevelID); err != nil {
 			return err
@@ -236,7 +236,7 @@ func (s *Service) checkLevel(ctx context.Context, id uuid.UUID) error {
 	}
 	if _, err := s.repo.GetLevel(ctx, id); err != nil {
 		if errs.KindOf(err) == errs.NotFound {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("level_id", "no such staff level"))
+			return errs.InvalidFields(errs.Field("level_id", "no such staff level"))
 		}
 		return err
 	}
@@ -478,13 +478,13 @@ func (s *Service) LevelOf(ctx context.Context, staffID uuid.UUID) (uuid.UUID, er
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		st, err := s.repo.Get(ctx, staffID)
 		if errs.KindOf(err) == errs.NotFound {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "no such staff member"))
+			return errs.InvalidFields(errs.Field("staff_id", "no such staff member"))
 		}
 		if err != nil {
 			return err
 		}
 		if st.LevelID == uuid.Nil {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "the staff member has no level"))
+			return errs.InvalidFields(errs.Field("staff_id", "the staff member has no level"))
 		}
 		level = st.LevelID
 		return nil
