@@ -13,6 +13,7 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
+	"doorstep/app/org/orgdb"
 )
 
 // Repo implements card.Repo.
@@ -491,9 +492,7 @@ func (r *Repo) Adjustments(ctx context.Context, cardID uuid.UUID) ([]card.Adjust
 	return out, nil
 }
 
-// StoresOfFranchisee implements card.Repo.
+// StoresOfFranchisee implements card.Repo with org's query.
 func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
+	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }

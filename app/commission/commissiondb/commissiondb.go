@@ -14,6 +14,7 @@ import (
 	"doorstep/app/commission"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
+	"doorstep/app/org/orgdb"
 )
 
 // Repo implements commission.Repo.
@@ -455,9 +456,7 @@ func (r *Repo) LockBalance(ctx context.Context, a ledger.Account) (int64, error)
 	return rows[0], nil
 }
 
-// StoresOfFranchisee implements commission.Repo.
+// StoresOfFranchisee implements commission.Repo with org's query.
 func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
+	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }

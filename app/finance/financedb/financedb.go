@@ -9,6 +9,7 @@ import (
 
 	"doorstep/app/finance"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/org/orgdb"
 )
 
 // Repo implements finance.Repo.
@@ -172,11 +173,9 @@ func (r *Repo) Franchisee(ctx context.Context, id uuid.UUID) (string, error) {
 	return names[0], nil
 }
 
-// StoresOfFranchisee implements finance.Repo.
+// StoresOfFranchisee implements finance.Repo with org's query.
 func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
+	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 // PaymentRefunds resolves refunds through the payment area's refunds and payments tables

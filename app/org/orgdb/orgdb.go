@@ -22,6 +22,14 @@ type Repo struct{ db *dbx.DB }
 // New returns a Repo.
 func New(db *dbx.DB) *Repo { return &Repo{db: db} }
 
+// StoresOfFranchisee lists a franchisee's stores: the one query behind every domain's data
+// scope check (auth.ReachesStore), in the caller's transaction.
+func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
+	return ids, dbx.Err(err)
+}
+
 type franchiseeRow struct {
 	TenantID     uuid.UUID
 	ID           uuid.UUID

@@ -12,6 +12,7 @@ import (
 
 	"doorstep/app/booking"
 	"doorstep/app/kit/dbx"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 )
 
@@ -148,11 +149,9 @@ func (r *Repo) HeldBy(ctx context.Context, orderID, staffID uuid.UUID) (bool, er
 	return n > 0, dbx.Err(err)
 }
 
-// StoresOfFranchisee implements payment.Repo.
+// StoresOfFranchisee implements payment.Repo with org's query.
 func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
+	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 type paymentRow struct {

@@ -12,6 +12,7 @@ import (
 
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/page"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/review"
 )
 
@@ -234,11 +235,9 @@ func (r *Repo) AutoReview(ctx context.Context, now time.Time) (int, error) {
 	return n, dbx.Err(err)
 }
 
-// StoresOfFranchisee implements review.Repo.
+// StoresOfFranchisee implements review.Repo with org's query.
 func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
+	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 // SetHidden implements review.Repo.
