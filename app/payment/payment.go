@@ -190,7 +190,6 @@ type Repo interface {
 	StaffOfUser(ctx context.Context, userID uuid.UUID) (uuid.UUID, error)
 	// HeldBy reports whether the staff member holds or held (not released) the order's visit.
 	HeldBy(ctx context.Context, orderID, staffID uuid.UUID) (bool, error)
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 
 	InsertPayment(ctx context.Context, p Payment) error
 	GetPayment(ctx context.Context, id uuid.UUID, lock bool) (Payment, error)
@@ -238,6 +237,8 @@ type Deps struct {
 	// Attempts and Backoff tune gateway.Do (defaults 5 and 200 ms).
 	Attempts int
 	Backoff  time.Duration
+	// StoresOf lists a franchisee's stores (org's query), for the data scope; required.
+	StoresOf auth.StoresOf
 }
 
 // Service takes payments, refunds them and processes Stripe's events.
@@ -253,6 +254,7 @@ type Service struct {
 	log      *slog.Logger
 	attempts int
 	backoff  time.Duration
+	stores   auth.StoresOf
 
 	mu        sync.RWMutex
 	intents   map[Purpose]IntentHandler
@@ -277,8 +279,11 @@ func NewService(d Deps) *Service {
 	if d.Backoff <= 0 {
 		d.Backoff = 200 * time.Millisecond
 	}
+	if d.StoresOf == nil {
+		panic("payment: Deps.StoresOf is required")
+	}
 	return &Service{db: d.DB, repo: d.Repo, ledger: d.Ledger, gw: d.Gateway, orders: d.Orders, outbox: d.Outbox, clock: d.Clock,
-		secret: d.WebhookSecret, log: d.Log, attempts: d.Attempts, backoff: d.Backoff,
+		secret: d.WebhookSecret, log: d.Log, attempts: d.Attempts, backoff: d.Backoff, stores: d.StoresOf,
 		intents: map[Purpose]IntentHandler{}, events: map[string][]EventHandler{}}
 }
 
@@ -370,7 +375,7 @@ func (s *Service) inScope(ctx context.Context, o OrderFacts) error {
 		}
 		return ErrOrderNotFound
 	}
-	ok, err := auth.ReachesStore(ctx, o.StoreID, s.repo.StoresOfFranchisee)
+	ok, err := auth.ReachesStore(ctx, o.StoreID, s.stores)
 	if err != nil || ok {
 		return err
 	}

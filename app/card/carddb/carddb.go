@@ -13,7 +13,6 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
-	"doorstep/app/org/orgdb"
 )
 
 // Repo implements card.Repo.
@@ -490,9 +489,4 @@ func (r *Repo) Adjustments(ctx context.Context, cardID uuid.UUID) ([]card.Adjust
 		out = append(out, x.core())
 	}
 	return out, nil
-}
-
-// StoresOfFranchisee implements card.Repo with org's query.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }

@@ -14,7 +14,6 @@ import (
 	"doorstep/app/commission"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
-	"doorstep/app/org/orgdb"
 )
 
 // Repo implements commission.Repo.
@@ -454,9 +453,4 @@ func (r *Repo) LockBalance(ctx context.Context, a ledger.Account) (int64, error)
 		return 0, dbx.Err(err)
 	}
 	return rows[0], nil
-}
-
-// StoresOfFranchisee implements commission.Repo with org's query.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }

@@ -9,7 +9,6 @@ import (
 
 	"doorstep/app/finance"
 	"doorstep/app/kit/dbx"
-	"doorstep/app/org/orgdb"
 )
 
 // Repo implements finance.Repo.
@@ -171,11 +170,6 @@ func (r *Repo) Franchisee(ctx context.Context, id uuid.UUID) (string, error) {
 		return "", finance.ErrFranchiseeNotFound
 	}
 	return names[0], nil
-}
-
-// StoresOfFranchisee implements finance.Repo with org's query.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 // PaymentRefunds resolves refunds through the payment area's refunds and payments tables

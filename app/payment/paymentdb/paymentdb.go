@@ -12,7 +12,6 @@ import (
 
 	"doorstep/app/booking"
 	"doorstep/app/kit/dbx"
-	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 )
 
@@ -147,11 +146,6 @@ func (r *Repo) HeldBy(ctx context.Context, orderID, staffID uuid.UUID) (bool, er
 	var n int64
 	err := r.conn(ctx).Raw(`select count(*) from assignments where order_id = ? and staff_id = ? and status <> 'released'`, orderID, staffID).Scan(&n).Error
 	return n > 0, dbx.Err(err)
-}
-
-// StoresOfFranchisee implements payment.Repo with org's query.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 type paymentRow struct {

@@ -12,7 +12,6 @@ import (
 
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/page"
-	"doorstep/app/org/orgdb"
 	"doorstep/app/review"
 )
 
@@ -233,11 +232,6 @@ func (r *Repo) AutoReview(ctx context.Context, now time.Time) (int, error) {
 	)
 	select count(*) from ins`, now, tenant, now, tenant, now).Scan(&n).Error
 	return n, dbx.Err(err)
-}
-
-// StoresOfFranchisee implements review.Repo with org's query.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	return orgdb.New(r.db).StoresOfFranchisee(ctx, franchiseeID)
 }
 
 // SetHidden implements review.Repo.
