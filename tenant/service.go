@@ -146,7 +146,7 @@ func (s *Service) Resume(ctx context.Context, id uuid.UUID) (Tenant, error) {
 
 func (s *Service) setStatus(ctx context.Context, id uuid.UUID, st Status, reason string) (Tenant, error) {
 	if len(reason) > 500 {
-		return Tenant{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("reason", "at most 500 characters"))
+		return Tenant{}, errs.InvalidFields(errs.Field("reason", "at most 500 characters"))
 	}
 	var out Tenant
 	ctx = dbx.WithTenant(ctx, id)
@@ -181,10 +181,10 @@ func (s *Service) AddDomain(ctx context.Context, host string) (Domain, error) {
 	id, _ := dbx.TenantID(ctx)
 	host = NormalizeHost(host)
 	if !hostRe.MatchString(host) || len(host) > 253 {
-		return Domain{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("host", "must be a valid host name"))
+		return Domain{}, errs.InvalidFields(errs.Field("host", "must be a valid host name"))
 	}
 	if s.baseDomain != "" && (host == s.baseDomain || strings.HasSuffix(host, "."+s.baseDomain)) {
-		return Domain{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("host", "sub-domains of the platform domain are reserved"))
+		return Domain{}, errs.InvalidFields(errs.Field("host", "sub-domains of the platform domain are reserved"))
 	}
 	d := Domain{Host: host, TenantID: id, CreatedAt: time.Now()}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {

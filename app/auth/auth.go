@@ -90,6 +90,15 @@ func FromContext(ctx context.Context) (*Principal, bool) {
 	return p, ok && p != nil
 }
 
+// Subject is the casbin subject of ctx's principal, or "system" when none acts (jobs, the
+// system's own calls). Audit trails and "by" columns record it.
+func Subject(ctx context.Context) string {
+	if p, ok := FromContext(ctx); ok {
+		return p.Subject()
+	}
+	return "system"
+}
+
 // StoresOf lists the stores of a franchisee (each domain's repository answers it in the
 // caller's transaction).
 type StoresOf func(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)

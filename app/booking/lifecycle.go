@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -112,7 +113,7 @@ func (s *Service) act(ctx context.Context, id uuid.UUID, a Action, want Actor, r
 		}
 		now := s.clock.Now()
 		st := &step{o: &o, prev: o.Status, as: as, set: set, asg: asg, now: now,
-			ev: &Event{ID: uuid.Must(uuid.NewV7()), OrderID: id, Action: string(a), From: o.Status, To: next, Actor: subject(ctx),
+			ev: &Event{ID: uuid.Must(uuid.NewV7()), OrderID: id, Action: string(a), From: o.Status, To: next, Actor: auth.Subject(ctx),
 				Reason: strings.TrimSpace(reason), Data: map[string]any{}, At: now}}
 		o.Status = next
 		if fn != nil {
@@ -139,7 +140,7 @@ func (s *Service) act(ctx context.Context, id uuid.UUID, a Action, want Actor, r
 
 func checkReason(reason string) error {
 	if len([]rune(reason)) > 1000 {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("reason", "at most 1000 characters"))
+		return errs.InvalidFields(errs.Field("reason", "at most 1000 characters"))
 	}
 	return nil
 }
@@ -155,7 +156,7 @@ func (s *Service) ConfirmPayment(ctx context.Context, id uuid.UUID) (Order, erro
 // and the order moves to assigned. A staff member busy in that window is a 409 staff_busy.
 func (s *Service) Assign(ctx context.Context, orderID, staffID uuid.UUID) (Order, error) {
 	if staffID == uuid.Nil {
-		return Order{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "required"))
+		return Order{}, errs.InvalidFields(errs.Field("staff_id", "required"))
 	}
 	return s.act(ctx, orderID, Assign, ActorStore|ActorSystem, "", func(ctx context.Context, st *step) error {
 		return s.hold(ctx, st, staffID)
@@ -190,7 +191,7 @@ func (s *Service) assignLocked(ctx context.Context, o Order, staffID uuid.UUID, 
 	}
 	now := s.clock.Now()
 	st := &step{o: &o, prev: o.Status, as: ActorStore, set: set, now: now,
-		ev: &Event{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Action: string(Assign), From: o.Status, To: next, Actor: subject(ctx), Reason: reason, Data: map[string]any{}, At: now}}
+		ev: &Event{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Action: string(Assign), From: o.Status, To: next, Actor: auth.Subject(ctx), Reason: reason, Data: map[string]any{}, At: now}}
 	if err := s.hold(ctx, st, staffID); err != nil {
 		return o, err
 	}
@@ -287,17 +288,17 @@ func (c Completion) validate() error {
 	var v errs.Validation
 	v.Check(len(c.Checklist) <= 100, "checklist", "at most 100 items")
 	for i, it := range c.Checklist {
-		v.Check(len([]rune(it.Item)) >= 1 && len([]rune(it.Item)) <= 200, "checklist["+itoa(i)+"].item", "1 to 200 characters")
+		v.Check(len([]rune(it.Item)) >= 1 && len([]rune(it.Item)) <= 200, "checklist["+strconv.Itoa(i)+"].item", "1 to 200 characters")
 	}
 	v.Check(len(c.Photos) <= 30, "photos", "at most 30")
 	for i, u := range c.Photos {
-		v.Check(validURL(u), "photos["+itoa(i)+"]", "an http(s) URL of at most 1000 characters")
+		v.Check(validURL(u), "photos["+strconv.Itoa(i)+"]", "an http(s) URL of at most 1000 characters")
 	}
 	v.Check(len([]rune(c.Notes)) <= 4000, "notes", "at most 4000 characters")
 	v.Check(len(c.Extras) <= 20, "extras", "at most 20")
 	for i, x := range c.Extras {
-		v.Check(len([]rune(strings.TrimSpace(x.Name))) >= 1 && len([]rune(x.Name)) <= 200, "extras["+itoa(i)+"].name", "1 to 200 characters")
-		v.Check(x.Price > 0 && x.Price <= 100_000_000, "extras["+itoa(i)+"].price", "1 to 100000000 minor units")
+		v.Check(len([]rune(strings.TrimSpace(x.Name))) >= 1 && len([]rune(x.Name)) <= 200, "extras["+strconv.Itoa(i)+"].name", "1 to 200 characters")
+		v.Check(x.Price > 0 && x.Price <= 100_000_000, "extras["+strconv.Itoa(i)+"].price", "1 to 100000000 minor units")
 	}
 	return v.Err()
 }
@@ -402,7 +403,7 @@ func (s *Service) DecideExtra(ctx context.Context, orderID, extraID uuid.UUID, a
 		}
 		out = o
 		return s.repo.AddEvent(ctx, Event{ID: uuid.Must(uuid.NewV7()), OrderID: orderID, Action: action, From: o.Status, To: o.Status,
-			Actor: subject(ctx), Data: map[string]any{"extra_id": extraID.String(), "price": x.Price, "total": o.Total}, At: now})
+			Actor: auth.Subject(ctx), Data: map[string]any{"extra_id": extraID.String(), "price": x.Price, "total": o.Total}, At: now})
 	})
 	return out, err
 }
@@ -595,14 +596,3 @@ func (s *Service) Close(ctx context.Context, id uuid.UUID, reason string) (Order
 
 // IsIllegal reports whether err is an illegal_transition (jobs treat it as "already done").
 func IsIllegal(err error) bool { return errors.Is(err, ErrIllegalTransition) }
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
-}

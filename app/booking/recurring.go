@@ -122,7 +122,7 @@ func (s *Service) CreateSeries(ctx context.Context, n NewSeries) (Series, error)
 	sr := Series{ID: uuid.Must(uuid.NewV7()), CustomerID: p.SubjectID, PackageID: n.PackageID, AddOns: n.AddOns, Location: n.Location,
 		Address: addr, Contact: n.Contact, Property: n.Property, Notes: n.Notes, PreferredStaffID: n.PreferredStaffID,
 		Frequency: n.Frequency, LocalTime: n.LocalTime, FirstDate: first, NextDate: first, SkipDates: []time.Time{},
-		CreatedBy: subject(ctx), CreatedAt: now, UpdatedAt: now}
+		CreatedBy: auth.Subject(ctx), CreatedAt: now, UpdatedAt: now}
 	if sr.AddOns == nil {
 		sr.AddOns = []pricing.AddOnChoice{}
 	}
@@ -221,7 +221,7 @@ func (s *Service) ChangeSeries(ctx context.Context, id uuid.UUID, paused *bool, 
 	if skip != "" {
 		d, err := time.Parse(time.DateOnly, skip)
 		if err != nil {
-			return Series{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("skip_date", "YYYY-MM-DD"))
+			return Series{}, errs.InvalidFields(errs.Field("skip_date", "YYYY-MM-DD"))
 		}
 		skipDay = d
 	}

@@ -176,13 +176,6 @@ type NewOrder struct {
 	StaffID          uuid.UUID
 }
 
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}
-
 func (n NewOrder) validate() error {
 	var v errs.Validation
 	v.Check(n.QuoteID != uuid.Nil, "quote_id", "required")
@@ -222,7 +215,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		return Order{}, err
 	}
 	if !isCustomer && n.CustomerID == uuid.Nil {
-		return Order{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("customer_id", "required when booking on a customer's behalf"))
+		return Order{}, errs.InvalidFields(errs.Field("customer_id", "required when booking on a customer's behalf"))
 	}
 	var o Order
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -248,7 +241,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		}
 		now := s.clock.Now()
 		if !q.Start.After(now) {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("quote_id", "the quoted start has passed"))
+			return errs.InvalidFields(errs.Field("quote_id", "the quoted start has passed"))
 		}
 		if s.slots != nil {
 			if err := s.slots.Check(ctx, SlotCheck{PackageID: q.PackageID, AddOns: q.Request.AddOns, At: q.Location, Start: q.Start, StaffID: n.StaffID,
@@ -264,7 +257,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 			ServiceID: serviceID, PackageID: q.PackageID, QuoteID: q.ID, Status: Confirmed, Start: q.Start,
 			End: q.Start.Add(time.Duration(max(minutes, 1)) * time.Minute), Location: q.Location, Address: strings.TrimSpace(n.Address),
 			Contact: n.Contact, Property: n.Property, Notes: n.Notes, CustomerNotes: n.CustomerNotes, PreferredStaffID: n.PreferredStaffID,
-			SeriesID: seriesID, QuotedTotal: q.Breakdown.Total, Total: q.Breakdown.Total, Currency: q.Breakdown.Currency, CreatedBy: subject(ctx),
+			SeriesID: seriesID, QuotedTotal: q.Breakdown.Total, Total: q.Breakdown.Total, Currency: q.Breakdown.Currency, CreatedBy: auth.Subject(ctx),
 			CreatedAt: now, UpdatedAt: now}
 		if o.Currency == "" {
 			o.Currency = t.Currency
@@ -277,7 +270,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 			}
 		}
 		if !isCustomer {
-			o.BookedOnBehalfBy = subject(ctx)
+			o.BookedOnBehalfBy = auth.Subject(ctx)
 		}
 		if set.PaymentMode != "pay_after" {
 			o.Status = PendingPayment
@@ -285,7 +278,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 		if err := s.repo.Create(ctx, o); err != nil {
 			return mapCreateErr(err)
 		}
-		if err := s.repo.AddEvent(ctx, Event{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Action: "create", To: o.Status, Actor: subject(ctx),
+		if err := s.repo.AddEvent(ctx, Event{ID: uuid.Must(uuid.NewV7()), OrderID: o.ID, Action: "create", To: o.Status, Actor: auth.Subject(ctx),
 			Data: map[string]any{"total": o.Total, "payment_mode": set.PaymentMode}, At: now}); err != nil {
 			return err
 		}
@@ -305,7 +298,7 @@ func (s *Service) create(ctx context.Context, n NewOrder, seriesID uuid.UUID) (O
 func mapCreateErr(err error) error {
 	switch {
 	case dbx.IsConstraint(err, "orders_customer_fk"):
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("customer_id", "no such customer"))
+		return errs.InvalidFields(errs.Field("customer_id", "no such customer"))
 	case dbx.IsConstraint(err, "orders_quote_key"):
 		return pricing.ErrQuoteUsed
 	}
@@ -343,7 +336,7 @@ func (s *Service) Idempotent(ctx context.Context, key, requestHash string, fn fu
 	var body []byte
 	replay := false
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
-		sub := subject(ctx)
+		sub := auth.Subject(ctx)
 		stored, found, err := s.repo.ClaimKey(ctx, sub, key, requestHash)
 		if err != nil {
 			return err

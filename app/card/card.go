@@ -233,7 +233,6 @@ type Repo interface {
 	// AdjustmentByRequestKey finds the adjustment a requester made under an Idempotency-Key.
 	AdjustmentByRequestKey(ctx context.Context, createdBy, key string) (Adjustment, bool, error)
 	Adjustments(ctx context.Context, cardID uuid.UUID) ([]Adjustment, error)
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 }
 
 // Auditor records sensitive changes.
@@ -250,6 +249,8 @@ type Deps struct {
 	Audit   Auditor
 	Outbox  Outboxer
 	Clock   clock.Clock
+	// StoresOf lists a franchisee's stores (org's query), for the data scope; required.
+	StoresOf auth.StoresOf
 	// MethodTypes returns the tenant's enabled Stripe payment method types (nil: card only).
 	MethodTypes func(ctx context.Context) ([]string, error)
 }
@@ -277,14 +278,10 @@ func NewService(d Deps) *Service {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return &Service{Deps: d, retries: 4, backoff: 200 * time.Millisecond}
-}
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok && p != nil {
-		return p.Subject()
+	if d.StoresOf == nil {
+		panic("card: Deps.StoresOf is required")
 	}
-	return "system"
+	return &Service{Deps: d, retries: 4, backoff: 200 * time.Millisecond}
 }
 
 func customerOf(ctx context.Context) (uuid.UUID, bool) {
@@ -297,7 +294,7 @@ func customerOf(ctx context.Context) (uuid.UUID, bool) {
 
 // inScope reports whether a staff-side caller's data scope covers storeID.
 func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) (bool, error) {
-	return auth.ReachesStore(ctx, storeID, s.Repo.StoresOfFranchisee)
+	return auth.ReachesStore(ctx, storeID, s.StoresOf)
 }
 
 func trim(s string) string { return strings.TrimSpace(s) }

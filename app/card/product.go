@@ -79,7 +79,7 @@ func (s *Service) checkService(ctx context.Context, id uuid.UUID) error {
 		return err
 	}
 	if !ok {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("service_id", "no such service"))
+		return errs.InvalidFields(errs.Field("service_id", "no such service"))
 	}
 	return nil
 }

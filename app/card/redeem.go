@@ -71,7 +71,7 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 			left := *c.VisitsRemaining
 			if left <= 0 {
 				// say "already redeemed" before "no visits left" when both hold
-				if err := s.Repo.InsertRedemption(ctx, Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, CreatedBy: subject(ctx), CreatedAt: now}); err != nil {
+				if err := s.Repo.InsertRedemption(ctx, Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, CreatedBy: auth.Subject(ctx), CreatedAt: now}); err != nil {
 					return err
 				}
 				return ErrNoVisitsLeft
@@ -86,7 +86,7 @@ func (s *Service) Redeem(ctx context.Context, cardID, orderID uuid.UUID) (Redemp
 		}
 		c.FundsRemaining -= amount
 		c.UpdatedAt = now
-		r := Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, Amount: amount, CreatedBy: subject(ctx), CreatedAt: now}
+		r := Redemption{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, OrderID: o.ID, Amount: amount, CreatedBy: auth.Subject(ctx), CreatedAt: now}
 		if err := s.Repo.InsertRedemption(ctx, r); err != nil {
 			return err
 		}
@@ -268,7 +268,7 @@ func (s *Service) adjust(ctx context.Context, cardID uuid.UUID, delta int64, rea
 			return err
 		}
 		if requestKey != "" {
-			prev, found, err := s.Repo.AdjustmentByRequestKey(ctx, subject(ctx), requestKey)
+			prev, found, err := s.Repo.AdjustmentByRequestKey(ctx, auth.Subject(ctx), requestKey)
 			if err != nil {
 				return err
 			}
@@ -301,14 +301,14 @@ func (s *Service) adjust(ctx context.Context, cardID uuid.UUID, delta int64, rea
 				return ledger.ErrInsufficient
 			}
 			if left > 1_000_000 {
-				return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("delta", "too many visits"))
+				return errs.InvalidFields(errs.Field("delta", "too many visits"))
 			}
 			c.VisitsRemaining = ptr(int(left))
 			mine, issued = cust.Account(ledger.Visits, ledger.AssetVisits), ledger.HQ().Account(ledger.VisitsIssued, ledger.AssetVisits)
 		default:
 			return ErrNotAdjustable
 		}
-		a := Adjustment{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, Delta: delta, Reason: reason, RequestKey: requestKey, CreatedBy: subject(ctx), CreatedAt: now}
+		a := Adjustment{ID: uuid.Must(uuid.NewV7()), CardID: c.ID, Delta: delta, Reason: reason, RequestKey: requestKey, CreatedBy: auth.Subject(ctx), CreatedAt: now}
 		tx, err := s.Ledger.Post(ctx, ledger.Transaction{Kind: "card.adjust", Ref: ledger.Ref{Kind: "card", ID: c.ID},
 			Key: "card_adjust:" + a.ID.String(), Memo: reason, CreatedBy: a.CreatedBy,
 			Entries: []ledger.Entry{{Account: mine, Amount: delta}, {Account: issued, Amount: -delta}}})

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"github.com/google/uuid"
@@ -310,7 +311,7 @@ func (s *Service) SetStorePrice(ctx context.Context, storeID, packageID uuid.UUI
 }
 
 func boundsMsg(p Package) string {
-	return "between " + itoa(p.FloorPrice) + " and " + itoa(p.CeilingPrice) + " (minor units)"
+	return "between " + strconv.FormatInt(p.FloorPrice, 10) + " and " + strconv.FormatInt(p.CeilingPrice, 10) + " (minor units)"
 }
 
 // DeleteStorePrice removes a store's override: the package sells at list price again.

@@ -53,7 +53,7 @@ func set[T any](dst *T, v *T) {
 }
 
 func invalid(field, msg string) error {
-	return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field(field, msg))
+	return errs.InvalidFields(errs.Field(field, msg))
 }
 
 // ---- categories ----

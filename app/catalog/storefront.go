@@ -3,7 +3,6 @@ package catalog
 import (
 	"context"
 	"fmt"
-	"strconv"
 
 	"github.com/google/uuid"
 
@@ -11,8 +10,6 @@ import (
 	"doorstep/app/kit/geo"
 	"doorstep/app/kit/page"
 )
-
-func itoa(v int64) string { return strconv.FormatInt(v, 10) }
 
 // ServingStore is the active store whose territory covers at; where territories overlap, the
 // one whose location is nearest. No store: address_not_served.

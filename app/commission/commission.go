@@ -122,7 +122,6 @@ type Repo interface {
 	// LockBalance locks a ledger account's balance row for this transaction and returns the
 	// balance (zero when the account was never used).
 	LockBalance(ctx context.Context, a ledger.Account) (int64, error)
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 }
 
 // Deps are the service's collaborators.
@@ -133,6 +132,8 @@ type Deps struct {
 	Outbox *jobs.Outbox // nil: no split tasks are enqueued (store tests)
 	Clock  clock.Clock  // nil: the system clock
 	Log    *slog.Logger // nil: slog.Default()
+	// StoresOf lists a franchisee's stores (org's query), for the data scope; required.
+	StoresOf auth.StoresOf
 }
 
 // Service runs commission rules, splits, settlements and clawbacks.
@@ -143,6 +144,7 @@ type Service struct {
 	outbox *jobs.Outbox
 	clock  clock.Clock
 	log    *slog.Logger
+	stores auth.StoresOf
 }
 
 // The payment area calls these hooks (handed in at wiring).
@@ -159,7 +161,10 @@ func NewService(d Deps) *Service {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	return &Service{db: d.DB, repo: d.Repo, ledger: d.Ledger, outbox: d.Outbox, clock: d.Clock, log: d.Log}
+	if d.StoresOf == nil {
+		panic("commission: Deps.StoresOf is required")
+	}
+	return &Service{db: d.DB, repo: d.Repo, ledger: d.Ledger, outbox: d.Outbox, clock: d.Clock, log: d.Log, stores: d.StoresOf}
 }
 
 // Publish creates the next immutable version of the rules.
@@ -176,7 +181,7 @@ func (s *Service) Publish(ctx context.Context, n NewRules) (Rules, error) {
 		lines = []StaffLine{}
 	}
 	r := Rules{ID: uuid.Must(uuid.NewV7()), EffectiveFrom: n.EffectiveFrom, PlatformFeeBP: n.PlatformFeeBP, RoyaltyBP: n.RoyaltyBP,
-		MarketplaceTakeBP: n.MarketplaceTakeBP, StaffLines: lines, Note: n.Note, CreatedBy: subject(ctx), CreatedAt: now}
+		MarketplaceTakeBP: n.MarketplaceTakeBP, StaffLines: lines, Note: n.Note, CreatedBy: auth.Subject(ctx), CreatedAt: now}
 	err := s.db.InTx(ctx, func(ctx context.Context) error { return s.repo.InsertRules(ctx, &r) })
 	return r, err
 }
@@ -242,16 +247,9 @@ func (s *Service) SplitOf(ctx context.Context, orderID uuid.UUID) (Split, error)
 }
 
 func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) error {
-	ok, err := auth.ReachesStore(ctx, storeID, s.repo.StoresOfFranchisee)
+	ok, err := auth.ReachesStore(ctx, storeID, s.stores)
 	if err != nil || ok {
 		return err
 	}
 	return ErrSplitNotFound
-}
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
 }

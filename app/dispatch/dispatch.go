@@ -177,9 +177,6 @@ func NewService(d Deps) *Service {
 	return &Service{db: d.DB, repo: d.Repo, orders: d.Orders, roster: d.Roster, self: d.Self, ratings: d.Ratings, outbox: d.Outbox, clock: d.Clock}
 }
 
-// SetRatings plugs in the reviews' rating aggregates (wiring, before serving).
-func (s *Service) SetRatings(r Ratings) { s.ratings = r }
-
 // MaxCandidates is how many eligible staff ranking looks at.
 const MaxCandidates = 50
 

@@ -1,6 +1,9 @@
 package dispatch
 
-import "math"
+import (
+	"math"
+	"strconv"
+)
 
 // Score weights: a candidate's score is the sum of its reasons' points (higher is better).
 const (
@@ -52,7 +55,7 @@ func Score(in ScoreInput) (float64, []Reason) {
 	case above < 0:
 		add("level", -maxLevelPoints, "below the required level")
 	default:
-		add("level", math.Max(0, maxLevelPoints-5*float64(above)), "levels above required: "+itoa(above))
+		add("level", math.Max(0, maxLevelPoints-5*float64(above)), "levels above required: "+strconv.Itoa(above))
 	}
 	r := in.Rating
 	if r <= 0 {
@@ -60,7 +63,7 @@ func Score(in ScoreInput) (float64, []Reason) {
 	}
 	r = math.Max(1, math.Min(5, r))
 	add("rating", maxRatingPoints*(r-1)/4, "rating "+ftoa1(r))
-	add("workload", -math.Min(maxWorkload, workloadPenalty*float64(in.Workload)), "visits that day: "+itoa(in.Workload))
+	add("workload", -math.Min(maxWorkload, workloadPenalty*float64(in.Workload)), "visits that day: "+strconv.Itoa(in.Workload))
 	if in.Preferred {
 		add("preferred", preferredPoints, "the customer's preferred staff member")
 	}

@@ -95,7 +95,6 @@ type Repo interface {
 	StaffStore(ctx context.Context, staffID uuid.UUID) (uuid.UUID, string, error)
 	// Franchisee returns a franchisee's name (ErrFranchiseeNotFound).
 	Franchisee(ctx context.Context, id uuid.UUID) (string, error)
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 }
 
 // Service builds the reports.
@@ -103,12 +102,17 @@ type Service struct {
 	db      *dbx.DB
 	repo    Repo
 	refunds RefundOrders
+	stores  auth.StoresOf
 }
 
 // NewService wires the reports; refunds may be nil until the payment area is wired (refunds
-// then stay unattributed: only head office sees them, under no store).
-func NewService(db *dbx.DB, repo Repo, refunds RefundOrders) *Service {
-	return &Service{db: db, repo: repo, refunds: refunds}
+// then stay unattributed: only head office sees them, under no store); storesOf lists a
+// franchisee's stores (org's query), for the data scope.
+func NewService(db *dbx.DB, repo Repo, refunds RefundOrders, storesOf auth.StoresOf) *Service {
+	if storesOf == nil {
+		panic("finance: storesOf is required")
+	}
+	return &Service{db: db, repo: repo, refunds: refunds, stores: storesOf}
 }
 
 // Period is a range of local days, both inclusive.
@@ -180,7 +184,7 @@ func isRefund(m Movement) bool { return strings.HasPrefix(m.Kind, "refund") || m
 // local days, within the caller's data scope.
 func (s *Service) Revenue(ctx context.Context, p Period, by GroupBy) (Revenue, error) {
 	if by != ByStore && by != ByService && by != ByMethod {
-		return Revenue{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("by", "store, service or method"))
+		return Revenue{}, errs.InvalidFields(errs.Field("by", "store, service or method"))
 	}
 	out := Revenue{From: p.From, To: p.To, By: by}
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
@@ -318,7 +322,7 @@ func (s *Service) scope(ctx context.Context) (scope, error) {
 	stores := map[uuid.UUID]bool{}
 	switch p.Scope {
 	case auth.ScopeFranchisee:
-		ids, err := s.repo.StoresOfFranchisee(ctx, p.FranchiseeID)
+		ids, err := s.stores(ctx, p.FranchiseeID)
 		if err != nil {
 			return scope{}, err
 		}

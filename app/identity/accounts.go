@@ -20,7 +20,7 @@ import (
 func (s *Service) CreateToken(ctx context.Context, p *auth.Principal, name string, ttl time.Duration) (string, time.Time, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return "", time.Time{}, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("name", "1 to 100 characters"))
+		return "", time.Time{}, errs.InvalidFields(errs.Field("name", "1 to 100 characters"))
 	}
 	if ttl <= 0 || ttl > s.cfg.APITokenTTL {
 		ttl = s.cfg.APITokenTTL

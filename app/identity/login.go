@@ -102,7 +102,7 @@ func (s *Service) RequestCode(ctx context.Context, rawPhone, ip string) error {
 	}
 	ph, err := phone.Normalize(rawPhone, t.PhoneRegion)
 	if err != nil {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("phone", "not a valid phone number"))
+		return errs.InvalidFields(errs.Field("phone", "not a valid phone number"))
 	}
 	if err := s.rateLimit(ctx, "code:ip:"+ip, redis_rate.PerMinute(s.cfg.CodesPerMinIP)); err != nil {
 		return err

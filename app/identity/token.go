@@ -39,9 +39,3 @@ func parseToken(raw string) (uuid.UUID, []byte, bool) {
 	sum := sha256.Sum256(b[16:])
 	return tid, sum[:], true
 }
-
-// TenantOfToken returns the tenant a raw token claims, without checking it.
-func TenantOfToken(raw string) (uuid.UUID, bool) {
-	tid, _, ok := parseToken(raw)
-	return tid, ok
-}

@@ -202,7 +202,7 @@ func (s *Service) CreateStore(ctx context.Context, in Store) (Store, error) {
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		if in.FranchiseeID != uuid.Nil {
 			if _, err := s.repo.GetFranchisee(ctx, in.FranchiseeID); err != nil {
-				return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("franchisee_id", "no such franchisee"))
+				return errs.InvalidFields(errs.Field("franchisee_id", "no such franchisee"))
 			}
 		}
 		if err := s.repo.CreateStore(ctx, in); err != nil {
@@ -316,7 +316,7 @@ func (s *Service) UpdateStore(ctx context.Context, id uuid.UUID, u StoreUpdate) 
 		}
 		if u.FranchiseeID != nil && *u.FranchiseeID != uuid.Nil {
 			if _, err := s.repo.GetFranchisee(ctx, *u.FranchiseeID); err != nil {
-				return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("franchisee_id", "no such franchisee"))
+				return errs.InvalidFields(errs.Field("franchisee_id", "no such franchisee"))
 			}
 		}
 		return s.audit.Record(ctx, "store.update", "store", id.String(), before, out)

@@ -279,7 +279,7 @@ func (s *Service) RecordVisit(ctx context.Context, v VisitRedemption) (Payment, 
 		now := s.clock.Now()
 		out = Payment{ID: newID(), OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: kind, Channel: ChannelVisitCard,
 			Method: ChannelVisitCard, Amount: o.Total - before, Currency: o.Currency, Status: StatusSucceeded,
-			IdempotencyKey: visitKeyPrefix + v.RedemptionID.String(), RecordedBy: subject(ctx), LedgerTxID: v.LedgerTxID,
+			IdempotencyKey: visitKeyPrefix + v.RedemptionID.String(), RecordedBy: auth.Subject(ctx), LedgerTxID: v.LedgerTxID,
 			PaidAt: &now, CreatedAt: now, UpdatedAt: now}
 		if err := s.repo.InsertPayment(ctx, out); err != nil {
 			return dbx.Err(err)
@@ -358,7 +358,7 @@ func (s *Service) PayWithStoredValue(ctx context.Context, orderID uuid.UUID) (Pa
 		now := s.clock.Now()
 		id := newID()
 		p := Payment{ID: id, OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: kind, Channel: ChannelStoredValue,
-			Amount: amount, Currency: o.Currency, Status: StatusPending, IdempotencyKey: "sv:" + id.String(), RecordedBy: subject(ctx),
+			Amount: amount, Currency: o.Currency, Status: StatusPending, IdempotencyKey: "sv:" + id.String(), RecordedBy: auth.Subject(ctx),
 			CreatedAt: now, UpdatedAt: now}
 		if err := s.repo.InsertPayment(ctx, p); err != nil {
 			return dbx.Err(err)
@@ -417,7 +417,7 @@ func (s *Service) RecordCash(ctx context.Context, orderID uuid.UUID, amount int6
 		id := newID()
 		out = Payment{ID: id, OrderID: o.ID, CustomerID: o.CustomerID, StoreID: o.StoreID, Kind: KindBalance, Channel: ChannelCash,
 			Amount: amount, Currency: o.Currency, Status: StatusAwaitingConfirmation, IdempotencyKey: "cash:" + id.String(),
-			StaffID: staffID, RecordedBy: subject(ctx), CreatedAt: now, UpdatedAt: now}
+			StaffID: staffID, RecordedBy: auth.Subject(ctx), CreatedAt: now, UpdatedAt: now}
 		if err := s.repo.InsertPayment(ctx, out); err != nil {
 			if dbx.IsConstraint(err, "payments_cash_open_key") {
 				return ErrCashOpen

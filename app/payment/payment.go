@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -100,7 +101,7 @@ func (s Settings) validate() error {
 	v.Check(len(s.MethodTypes) >= 1 && len(s.MethodTypes) <= 3, "method_types", "one to three of card, alipay, wechat_pay")
 	seen := map[string]bool{}
 	for i, m := range s.MethodTypes {
-		v.Check(slices.Contains(MethodTypes, m) && !seen[m], "method_types["+itoa(i)+"]", "card, alipay or wechat_pay, once each")
+		v.Check(slices.Contains(MethodTypes, m) && !seen[m], "method_types["+strconv.Itoa(i)+"]", "card, alipay or wechat_pay, once each")
 		seen[m] = true
 	}
 	v.Check(s.UnpaidTimeoutMinutes >= 1 && s.UnpaidTimeoutMinutes <= 1440, "unpaid_timeout_minutes", "1 to 1440")
@@ -189,7 +190,6 @@ type Repo interface {
 	StaffOfUser(ctx context.Context, userID uuid.UUID) (uuid.UUID, error)
 	// HeldBy reports whether the staff member holds or held (not released) the order's visit.
 	HeldBy(ctx context.Context, orderID, staffID uuid.UUID) (bool, error)
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 
 	InsertPayment(ctx context.Context, p Payment) error
 	GetPayment(ctx context.Context, id uuid.UUID, lock bool) (Payment, error)
@@ -237,6 +237,8 @@ type Deps struct {
 	// Attempts and Backoff tune gateway.Do (defaults 5 and 200 ms).
 	Attempts int
 	Backoff  time.Duration
+	// StoresOf lists a franchisee's stores (org's query), for the data scope; required.
+	StoresOf auth.StoresOf
 }
 
 // Service takes payments, refunds them and processes Stripe's events.
@@ -252,6 +254,7 @@ type Service struct {
 	log      *slog.Logger
 	attempts int
 	backoff  time.Duration
+	stores   auth.StoresOf
 
 	mu        sync.RWMutex
 	intents   map[Purpose]IntentHandler
@@ -276,8 +279,11 @@ func NewService(d Deps) *Service {
 	if d.Backoff <= 0 {
 		d.Backoff = 200 * time.Millisecond
 	}
+	if d.StoresOf == nil {
+		panic("payment: Deps.StoresOf is required")
+	}
 	return &Service{db: d.DB, repo: d.Repo, ledger: d.Ledger, gw: d.Gateway, orders: d.Orders, outbox: d.Outbox, clock: d.Clock,
-		secret: d.WebhookSecret, log: d.Log, attempts: d.Attempts, backoff: d.Backoff,
+		secret: d.WebhookSecret, log: d.Log, attempts: d.Attempts, backoff: d.Backoff, stores: d.StoresOf,
 		intents: map[Purpose]IntentHandler{}, events: map[string][]EventHandler{}}
 }
 
@@ -361,13 +367,6 @@ func call[T any](ctx context.Context, s *Service, f func(context.Context) (T, er
 	return gateway.Do(ctx, s.attempts, s.backoff, f)
 }
 
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}
-
 // inScope refuses an order outside a staff-side caller's data scope (customers: their own).
 func (s *Service) inScope(ctx context.Context, o OrderFacts) error {
 	if p, ok := auth.FromContext(ctx); ok && p.Kind == auth.Customer {
@@ -376,7 +375,7 @@ func (s *Service) inScope(ctx context.Context, o OrderFacts) error {
 		}
 		return ErrOrderNotFound
 	}
-	ok, err := auth.ReachesStore(ctx, o.StoreID, s.repo.StoresOfFranchisee)
+	ok, err := auth.ReachesStore(ctx, o.StoreID, s.stores)
 	if err != nil || ok {
 		return err
 	}
@@ -445,17 +444,6 @@ func paidOf(ps []Payment) int64 {
 		}
 	}
 	return n
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 func newID() uuid.UUID { return uuid.Must(uuid.NewV7()) }

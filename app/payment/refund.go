@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"doorstep/app/auth"
 	"doorstep/app/booking"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
@@ -119,7 +120,7 @@ func (s *Service) newRefundAfter(ctx context.Context, p Payment, amount int64, r
 	now := s.clock.Now()
 	id := newID()
 	r := Refund{ID: id, PaymentID: p.ID, OrderID: p.OrderID, Amount: amount, Currency: p.Currency, Reason: reason, Source: source,
-		Status: StatusSucceeded, IdempotencyKey: "refund:" + id.String(), RequestKey: requestKey, CreatedBy: subject(ctx), CreatedAt: now, UpdatedAt: now}
+		Status: StatusSucceeded, IdempotencyKey: "refund:" + id.String(), RequestKey: requestKey, CreatedBy: auth.Subject(ctx), CreatedAt: now, UpdatedAt: now}
 	if p.Channel == ChannelStripe {
 		r.Status = StatusPending
 	}

@@ -432,6 +432,3 @@ func (s *Service) refundEvent(ctx context.Context, ro refundObject) (string, err
 	}
 	return "external refund recorded", nil
 }
-
-// IsNotYet reports whether a processing error only means "wait for another event".
-func IsNotYet(err error) bool { return errors.Is(err, errNotYet) }

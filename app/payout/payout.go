@@ -300,10 +300,3 @@ func (s *Service) mine(ctx context.Context) (Owner, error) {
 	}
 	return Owner{Kind: OwnerStaff, ID: id}, nil
 }
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}

@@ -54,7 +54,7 @@ func (s *Service) UpdateSettings(ctx context.Context, n Settings) (Settings, err
 	if err := v.Err(); err != nil {
 		return Settings{}, err
 	}
-	n.UpdatedBy, n.UpdatedAt = subject(ctx), s.clock.Now()
+	n.UpdatedBy, n.UpdatedAt = auth.Subject(ctx), s.clock.Now()
 	err := s.db.InTx(ctx, func(ctx context.Context) error { return s.repo.SaveSettings(ctx, n) })
 	return n, err
 }
@@ -178,7 +178,7 @@ func (s *Service) request(ctx context.Context, owner Owner, amount int64, reques
 			entries = append(entries, ledger.Entry{Account: ledger.HQ().Account(ledger.Fees, w.Currency), Amount: w.Fee})
 		}
 		tx, err := s.ledger.Post(ctx, ledger.Transaction{Kind: "payout.request", Ref: ref(w.ID), Key: "payout:" + w.ID.String() + ":request",
-			Memo: "withdrawal requested", CreatedBy: subject(ctx), Entries: entries})
+			Memo: "withdrawal requested", CreatedBy: auth.Subject(ctx), Entries: entries})
 		if err != nil {
 			return err
 		}
@@ -186,7 +186,7 @@ func (s *Service) request(ctx context.Context, owner Owner, amount int64, reques
 		if err := s.repo.InsertWithdrawal(ctx, w); err != nil {
 			return err
 		}
-		if err := s.step(ctx, &w, Requested, "", subject(ctx), t); err != nil {
+		if err := s.step(ctx, &w, Requested, "", auth.Subject(ctx), t); err != nil {
 			return err
 		}
 		// Answer with the row as stored, as a replay does (timestamps in microseconds).
@@ -236,7 +236,7 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID) (Withdrawal, error)
 			return err
 		}
 		now := s.clock.Now()
-		w.Status, w.TransferKey, w.DecidedBy, w.DecidedAt, w.UpdatedAt = Approved, "payout:"+w.ID.String()+":transfer", subject(ctx), &now, now
+		w.Status, w.TransferKey, w.DecidedBy, w.DecidedAt, w.UpdatedAt = Approved, "payout:"+w.ID.String()+":transfer", auth.Subject(ctx), &now, now
 		if err := s.repo.SaveWithdrawal(ctx, w); err != nil {
 			return err
 		}
@@ -245,7 +245,7 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID) (Withdrawal, error)
 				return err
 			}
 		}
-		if err := s.step(ctx, &w, Approved, "", subject(ctx), t); err != nil {
+		if err := s.step(ctx, &w, Approved, "", auth.Subject(ctx), t); err != nil {
 			return err
 		}
 		out = w
@@ -272,8 +272,8 @@ func (s *Service) Reject(ctx context.Context, id uuid.UUID, reason string) (With
 			return err
 		}
 		now := s.clock.Now()
-		w.DecidedBy, w.DecidedAt = subject(ctx), &now
-		if err := s.fail(ctx, &w, Rejected, reason, subject(ctx)); err != nil {
+		w.DecidedBy, w.DecidedAt = auth.Subject(ctx), &now
+		if err := s.fail(ctx, &w, Rejected, reason, auth.Subject(ctx)); err != nil {
 			return err
 		}
 		out = w

@@ -74,8 +74,7 @@ func (tokenRow) TableName() string { return "platform_tokens" }
 func (s *Service) EnsureOperator(ctx context.Context, email, password, name string) (uuid.UUID, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if !strings.Contains(email, "@") || len(password) < 10 {
-		return uuid.Nil, errs.Invalidf("validation_failed", "the request has invalid fields",
-			errs.Field("email", "an e-mail address"), errs.Field("password", "at least 10 characters"))
+		return uuid.Nil, errs.InvalidFields(errs.Field("email", "an e-mail address"), errs.Field("password", "at least 10 characters"))
 	}
 	hash, err := identity.HashPassword(password)
 	if err != nil {

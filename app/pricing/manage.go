@@ -87,7 +87,7 @@ func (s *Service) Holidays(ctx context.Context, from, to time.Time) (map[string]
 func (s *Service) SetHoliday(ctx context.Context, day time.Time, name string) error {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > 100 {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("name", "1 to 100 characters"))
+		return errs.InvalidFields(errs.Field("name", "1 to 100 characters"))
 	}
 	return s.db.InTx(ctx, func(ctx context.Context) error {
 		if err := s.repo.SetHoliday(ctx, day, name); err != nil {

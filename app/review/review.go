@@ -6,6 +6,7 @@ package review
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -88,8 +89,6 @@ type Repo interface {
 	// AutoReview inserts 5-star automatic reviews (with aggregates) for orders completed more
 	// than the tenant's auto_review_days ago without a review, returning how many.
 	AutoReview(ctx context.Context, now time.Time) (int, error)
-	// StoresOfFranchisee lists a franchisee's stores (data scope).
-	StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error)
 	// StaffStores maps staff members to their stores (unknown ones are absent).
 	StaffStores(ctx context.Context, staffIDs []uuid.UUID) (map[uuid.UUID]uuid.UUID, error)
 	// SetHidden hides (at) or shows (nil) a review on the storefront.
@@ -104,17 +103,22 @@ type Repo interface {
 
 // Service runs reviews.
 type Service struct {
-	db    *dbx.DB
-	repo  Repo
-	clock clock.Clock
+	db     *dbx.DB
+	repo   Repo
+	stores auth.StoresOf
+	clock  clock.Clock
 }
 
-// NewService wires the review service (clk nil: the system clock).
-func NewService(db *dbx.DB, repo Repo, clk clock.Clock) *Service {
+// NewService wires the review service; storesOf lists a franchisee's stores (org's query),
+// for the data scope (clk nil: the system clock).
+func NewService(db *dbx.DB, repo Repo, storesOf auth.StoresOf, clk clock.Clock) *Service {
+	if storesOf == nil {
+		panic("review: storesOf is required")
+	}
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return &Service{db: db, repo: repo, clock: clk}
+	return &Service{db: db, repo: repo, stores: storesOf, clock: clk}
 }
 
 // NewReview is a customer's review.
@@ -137,7 +141,7 @@ func (n NewReview) validate() error {
 	v.Check(len(n.Photos) <= 9, "photos", "at most 9")
 	for i, u := range n.Photos {
 		v.Check(len(u) <= 1000 && len(u) > len("https://") && (strings.HasPrefix(u, "https://") || strings.HasPrefix(u, "http://")),
-			"photos["+itoa(i)+"]", "an http(s) URL of at most 1000 characters")
+			"photos["+strconv.Itoa(i)+"]", "an http(s) URL of at most 1000 characters")
 	}
 	return v.Err()
 }
@@ -197,7 +201,7 @@ func (s *Service) Reply(ctx context.Context, id uuid.UUID, text string) (Review,
 			return err
 		}
 		now := s.clock.Now()
-		r.Reply, r.RepliedBy, r.RepliedAt = text, subject(ctx), &now
+		r.Reply, r.RepliedBy, r.RepliedAt = text, auth.Subject(ctx), &now
 		out = r
 		return s.repo.SaveReply(ctx, r)
 	})
@@ -240,7 +244,7 @@ func (s *Service) List(ctx context.Context, f Filter, p page.Request) (page.Resu
 			switch pr.Scope {
 			case auth.ScopeTenant:
 			case auth.ScopeFranchisee:
-				ids, err := s.repo.StoresOfFranchisee(ctx, pr.FranchiseeID)
+				ids, err := s.stores(ctx, pr.FranchiseeID)
 				if err != nil {
 					return err
 				}
@@ -352,29 +356,11 @@ func (s *Service) AutoReview(ctx context.Context) (int, error) {
 }
 
 func (s *Service) inScope(ctx context.Context, storeID uuid.UUID) error {
-	ok, err := auth.ReachesStore(ctx, storeID, s.repo.StoresOfFranchisee)
+	ok, err := auth.ReachesStore(ctx, storeID, s.stores)
 	if err != nil || ok {
 		return err
 	}
 	return errOutOfScopeReviews
-}
-
-func subject(ctx context.Context) string {
-	if p, ok := auth.FromContext(ctx); ok {
-		return p.Subject()
-	}
-	return "system"
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // PublicFilter names whose reviews the storefront shows: a service's or a staff member's.

@@ -8,7 +8,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/danielgtaylor/huma/v2"
@@ -140,6 +139,3 @@ func (s *Server) Handler() http.Handler {
 	}
 	return http.MaxBytesHandler(h, s.cfg.MaxBodyBytes+1024)
 }
-
-// IsAPIPath reports whether a request path belongs to the JSON API.
-func IsAPIPath(p string) bool { return strings.HasPrefix(p, "/api/") }

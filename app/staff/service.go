@@ -116,7 +116,7 @@ func requireTenantScope(ctx context.Context) error {
 func (s *Service) checkStore(ctx context.Context, storeID uuid.UUID) error {
 	fr, err := s.repo.StoreFranchisee(ctx, storeID)
 	if err != nil {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("store_id", "no such store"))
+		return errs.InvalidFields(errs.Field("store_id", "no such store"))
 	}
 	sc, pfr, pst, _ := scope(ctx)
 	switch sc {
@@ -203,7 +203,7 @@ func (s *Service) Create(ctx context.Context, n NewStaff) (Staff, error) {
 		if ok, err := s.repo.UserExists(ctx, st.UserID); err != nil {
 			return err
 		} else if !ok {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("user_id", "no such user"))
+			return errs.InvalidFields(errs.Field("user_id", "no such user"))
 		}
 		if err := s.checkLevel(ctx, st.LevelID); err != nil {
 			return err
@@ -236,7 +236,7 @@ func (s *Service) checkLevel(ctx context.Context, id uuid.UUID) error {
 	}
 	if _, err := s.repo.GetLevel(ctx, id); err != nil {
 		if errs.KindOf(err) == errs.NotFound {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("level_id", "no such staff level"))
+			return errs.InvalidFields(errs.Field("level_id", "no such staff level"))
 		}
 		return err
 	}
@@ -246,7 +246,7 @@ func (s *Service) checkLevel(ctx context.Context, id uuid.UUID) error {
 func validateSkills(skills []Skill, v *errs.Validation) {
 	v.Check(len(skills) <= 200, "skills", "at most 200 skills")
 	for i, sk := range skills {
-		v.Check((sk.ServiceID == uuid.Nil) != (sk.CategoryID == uuid.Nil), "skills["+itoa(i)+"]", "name exactly one of service_id and category_id")
+		v.Check((sk.ServiceID == uuid.Nil) != (sk.CategoryID == uuid.Nil), "skills["+strconv.Itoa(i)+"]", "name exactly one of service_id and category_id")
 	}
 }
 
@@ -478,13 +478,13 @@ func (s *Service) LevelOf(ctx context.Context, staffID uuid.UUID) (uuid.UUID, er
 	err := s.db.InTx(ctx, func(ctx context.Context) error {
 		st, err := s.repo.Get(ctx, staffID)
 		if errs.KindOf(err) == errs.NotFound {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "no such staff member"))
+			return errs.InvalidFields(errs.Field("staff_id", "no such staff member"))
 		}
 		if err != nil {
 			return err
 		}
 		if st.LevelID == uuid.Nil {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "the staff member has no level"))
+			return errs.InvalidFields(errs.Field("staff_id", "the staff member has no level"))
 		}
 		level = st.LevelID
 		return nil
@@ -497,5 +497,3 @@ func set[T any](dst *T, v *T) {
 		*dst = *v
 	}
 }
-
-func itoa(i int) string { return strconv.Itoa(i) }

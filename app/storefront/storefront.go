@@ -7,6 +7,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -19,7 +20,7 @@ import (
 func Handler(res *tenant.Resolver) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		p := c.Request.URL.Path
-		if len(p) >= 5 && p[:5] == "/api/" {
+		if strings.HasPrefix(p, "/api/") {
 			httpx.WriteProblem(c, httpx.NewProblem(http.StatusNotFound, "route_not_found", "no such route"))
 			return
 		}

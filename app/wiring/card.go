@@ -8,13 +8,14 @@ import (
 	"doorstep/app/card/cardapi"
 	"doorstep/app/card/carddb"
 	"doorstep/app/kit/clock"
+	"doorstep/app/org/orgdb"
 )
 
 // wireCard builds prepaid cards (products, purchases through Stripe, redemptions, adjustments,
 // expiry) and registers their API. The card service is the payment area's IntentHandler for
 // payment.PurposeCardPurchase (registered where the webhook dispatch is wired).
 func (a *App) wireCard(api huma.API) {
-	a.Card = card.NewService(card.Deps{DB: a.DB, Repo: carddb.New(a.DB), Ledger: a.Ledger, Gateway: a.Gateway, Audit: a.Audit,
+	a.Card = card.NewService(card.Deps{DB: a.DB, Repo: carddb.New(a.DB), StoresOf: orgdb.New(a.DB).StoresOfFranchisee, Ledger: a.Ledger, Gateway: a.Gateway, Audit: a.Audit,
 		Outbox: a.Outbox, Clock: clock.System{}})
 	cardapi.Register(api, a.Card)
 }

@@ -12,13 +12,14 @@ import (
 	"doorstep/app/kit/clock"
 	"doorstep/app/ledger/ledgerapi"
 	"doorstep/app/ledger/ledgercheck"
+	"doorstep/app/org/orgdb"
 )
 
 // wireCommission builds commission (rules, splits, settlement, clawback) and the ledger's read
 // API and consistency check. Booking tells commission of completed orders; the payment area's
 // PaidHook and RefundHook are a.Commission (handed to payment at wiring).
 func (a *App) wireCommission(api huma.API) {
-	a.Commission = commission.NewService(commission.Deps{DB: a.DB, Repo: commissiondb.New(a.DB), Ledger: a.Ledger, Outbox: a.Outbox,
+	a.Commission = commission.NewService(commission.Deps{DB: a.DB, Repo: commissiondb.New(a.DB), StoresOf: orgdb.New(a.DB).StoresOfFranchisee, Ledger: a.Ledger, Outbox: a.Outbox,
 		Clock: clock.System{}, Log: a.Log})
 	a.LedgerCheck = ledgercheck.New(a.DB, a.Ledger, a.Log, a.Registry)
 	a.Booking.SetCompletionHook(a.Commission) // completed orders are split once paid, through the outbox

@@ -5,6 +5,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/kit/clock"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 	"doorstep/app/payment/paymentapi"
 	"doorstep/app/payment/paymentdb"
@@ -16,7 +17,7 @@ import (
 // back), commission splits paid orders and claws back on refunds,
 // and payouts hear of Connect account updates, transfer reversals and bank payouts.
 func (a *App) wirePayment(api huma.API) {
-	a.Payment = payment.NewService(payment.Deps{DB: a.DB, Repo: paymentdb.New(a.DB), Ledger: a.Ledger, Gateway: a.Gateway,
+	a.Payment = payment.NewService(payment.Deps{DB: a.DB, Repo: paymentdb.New(a.DB), StoresOf: orgdb.New(a.DB).StoresOfFranchisee, Ledger: a.Ledger, Gateway: a.Gateway,
 		Orders: a.Booking, Outbox: a.Outbox, Clock: clock.System{}, WebhookSecret: a.Cfg.StripeWebhookKey, Log: a.Log})
 	a.Payment.RegisterIntentHandler(payment.PurposeCardPurchase, a.Card)
 	a.Card.SetPayments(a.Payment)           // a visit redeemed is the order's payment

@@ -19,8 +19,10 @@ import (
 	"doorstep/app/booking"
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
+	"doorstep/app/payment/gateway/gatewaytest"
 	"doorstep/app/payment/paymentdb"
 )
 
@@ -286,10 +288,10 @@ func TestStripeWebhookShuffledConverges(t *testing.T) {
 }
 
 // faultyPayments is a payment service whose Stripe client times out on rate of its calls.
-func faultyPayments(t testing.TB, e *env, rate float64) (*payment.Service, *gateway.FaultyTransport) {
-	ft := gateway.NewFaultyTransport(nil, rate, uint64(time.Now().UnixNano()))
+func faultyPayments(t testing.TB, e *env, rate float64) (*payment.Service, *gatewaytest.FaultyTransport) {
+	ft := gatewaytest.NewFaultyTransport(nil, rate, uint64(time.Now().UnixNano()))
 	gw := gateway.NewStripe(gateway.StripeConfig{SecretKey: "sk_test_faulty", APIURL: os.Getenv("STRIPE_MOCK_URL"), HTTPClient: &http.Client{Transport: ft}})
-	svc := payment.NewService(payment.Deps{DB: e.app.DB, Repo: paymentdb.New(e.app.DB), Ledger: e.app.Ledger, Gateway: gw, Orders: e.app.Booking,
+	svc := payment.NewService(payment.Deps{DB: e.app.DB, Repo: paymentdb.New(e.app.DB), StoresOf: orgdb.New(e.app.DB).StoresOfFranchisee, Ledger: e.app.Ledger, Gateway: gw, Orders: e.app.Booking,
 		Outbox: e.app.Outbox, WebhookSecret: testWebhookSecret, Attempts: 3, Backoff: 5 * time.Millisecond})
 	return svc, ft
 }

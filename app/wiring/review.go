@@ -5,6 +5,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"doorstep/app/kit/clock"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/review"
 	"doorstep/app/review/reviewapi"
 	"doorstep/app/review/reviewdb"
@@ -12,7 +13,7 @@ import (
 
 // wireReview builds reviews and rating aggregates and registers their API.
 func (a *App) wireReview(api huma.API) {
-	a.Review = review.NewService(a.DB, reviewdb.New(a.DB), clock.System{})
+	a.Review = review.NewService(a.DB, reviewdb.New(a.DB), orgdb.New(a.DB).StoresOfFranchisee, clock.System{})
 	reviewapi.Register(api, a.Review)
 }
 

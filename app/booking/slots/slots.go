@@ -260,7 +260,7 @@ func (s *Service) resolve(ctx context.Context, pkg uuid.UUID, addOns []uuid.UUID
 			}
 		}
 		if mins <= 0 {
-			return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("package_id", "the package has no duration"))
+			return errs.InvalidFields(errs.Field("package_id", "the package has no duration"))
 		}
 		r.duration = time.Duration(mins) * time.Minute
 		if r.settings, err = s.store.Settings(ctx, r.store); err != nil {

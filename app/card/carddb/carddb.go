@@ -490,10 +490,3 @@ func (r *Repo) Adjustments(ctx context.Context, cardID uuid.UUID) ([]card.Adjust
 	}
 	return out, nil
 }
-
-// StoresOfFranchisee implements card.Repo.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
-}

@@ -24,6 +24,7 @@ import (
 	"doorstep/app/kit/page"
 	"doorstep/app/ledger"
 	"doorstep/app/ledger/ledgerdb"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 	"doorstep/app/payment/gateway"
 	"doorstep/jobs"
@@ -69,7 +70,7 @@ func newWorld(t testing.TB, db *dbtest.DB, slug string) *world {
 		w.exec(`insert into customers (tenant_id, id, phone) values (?, ?, ?)`, tid, w.customers[i], fmt.Sprintf("+861380000%04d", i))
 	}
 	w.ledger = ledger.New(db.Tx, ledgerdb.New(db.Tx), w.clk.Now)
-	w.svc = card.NewService(card.Deps{DB: db.Tx, Repo: carddb.New(db.Tx), Ledger: w.ledger, Clock: w.clk,
+	w.svc = card.NewService(card.Deps{DB: db.Tx, Repo: carddb.New(db.Tx), StoresOf: orgdb.New(db.Tx).StoresOfFranchisee, Ledger: w.ledger, Clock: w.clk,
 		Gateway: gateway.NewStripe(gateway.StripeConfig{SecretKey: "sk_test_doorstep", APIURL: mock}),
 		Audit:   audit.New(db.Tx, auditdb.New(db.Tx)), Outbox: jobs.NewOutbox(db.Tx, w.clk)})
 	return w
@@ -566,7 +567,7 @@ func TestSweepQueuesEveryTenant(t *testing.T) {
 func TestProcessorDown(t *testing.T) {
 	w := newWorld(t, dbtest.New(t), "cpj")
 	p := w.product(card.NewProduct{Kind: card.StoredValue, NameZh: "充100", NameEn: "Pay 100", Price: 10000, ValidityDays: 30})
-	down := card.NewService(card.Deps{DB: w.db.Tx, Repo: carddb.New(w.db.Tx), Ledger: w.ledger, Clock: w.clk,
+	down := card.NewService(card.Deps{DB: w.db.Tx, Repo: carddb.New(w.db.Tx), StoresOf: orgdb.New(w.db.Tx).StoresOfFranchisee, Ledger: w.ledger, Clock: w.clk,
 		Gateway: gateway.NewStripe(gateway.StripeConfig{SecretKey: "sk_test_x", APIURL: "http://127.0.0.1:1", Timeout: 200 * time.Millisecond}),
 		Audit:   audit.New(w.db.Tx, auditdb.New(w.db.Tx))})
 	_, err := down.Purchase(w.customer(0), p.ID, "")

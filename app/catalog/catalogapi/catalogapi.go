@@ -347,7 +347,7 @@ func (q AtQuery) point() (*geo.Point, error) {
 	lng, err1 := strconv.ParseFloat(q.Lng, 64)
 	lat, err2 := strconv.ParseFloat(q.Lat, 64)
 	if err1 != nil || err2 != nil {
-		return nil, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("lng", "give both lng and lat, or neither"))
+		return nil, errs.InvalidFields(errs.Field("lng", "give both lng and lat, or neither"))
 	}
 	return &geo.Point{Lng: lng, Lat: lat}, nil
 }

@@ -58,8 +58,8 @@ func refError(err error) error {
 	}
 	if pe, ok := dbx.PgError(err); ok {
 		if f, ok := fields[pe.ConstraintName]; ok {
-			e := errs.Wrap(err, errs.Invalid, "validation_failed", "the request has invalid fields")
-			e.Fields = []errs.FieldError{errs.Field(f[0], f[1])}
+			e := errs.InvalidFields(errs.Field(f[0], f[1]))
+			e.Err = err
 			return e
 		}
 	}

@@ -454,10 +454,3 @@ func (r *Repo) LockBalance(ctx context.Context, a ledger.Account) (int64, error)
 	}
 	return rows[0], nil
 }
-
-// StoresOfFranchisee implements commission.Repo.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
-}

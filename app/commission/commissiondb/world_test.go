@@ -18,6 +18,7 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/ledger"
 	"doorstep/app/ledger/ledgerdb"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/payment"
 	"doorstep/jobs"
 	"doorstep/tenant"
@@ -72,7 +73,7 @@ func newWorld(t testing.TB, db *dbtest.DB, slug string, clk *clock.Manual) *worl
 	w.exec(`insert into customers (tenant_id, id, phone) values (?, ?, '+8613800000001')`, tid, w.customer)
 	w.ledger = ledger.New(db.Tx, ledgerdb.New(db.Tx), clk.Now)
 	w.outbox = jobs.NewOutbox(db.Tx, clk)
-	w.svc = commission.NewService(commission.Deps{DB: db.Tx, Repo: commissiondb.New(db.Tx), Ledger: w.ledger, Outbox: w.outbox, Clock: clk})
+	w.svc = commission.NewService(commission.Deps{DB: db.Tx, Repo: commissiondb.New(db.Tx), StoresOf: orgdb.New(db.Tx).StoresOfFranchisee, Ledger: w.ledger, Outbox: w.outbox, Clock: clk})
 	return w
 }
 

@@ -172,13 +172,6 @@ func (r *Repo) Franchisee(ctx context.Context, id uuid.UUID) (string, error) {
 	return names[0], nil
 }
 
-// StoresOfFranchisee implements finance.Repo.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
-}
-
 // PaymentRefunds resolves refunds through the payment area's refunds and payments tables
 // (migration 00014), for finance.NewService.
 type PaymentRefunds struct{ DB *dbx.DB }

@@ -17,6 +17,7 @@ import (
 	"doorstep/app/kit/errs"
 	"doorstep/app/ledger"
 	"doorstep/app/ledger/ledgerdb"
+	"doorstep/app/org/orgdb"
 	"doorstep/tenant"
 )
 
@@ -74,7 +75,7 @@ func newWorld(t testing.TB, db *dbtest.DB, slug string) *world {
 	w.exec(`insert into customers (tenant_id, id, phone) values (?, ?, '+8613800001111')`, tid, w.customer)
 	w.staffA, w.staffB = w.member(w.hqStore, "张三"), w.member(w.frStore, "李四")
 	w.ledger = ledger.New(db.Tx, ledgerdb.New(db.Tx), w.clk.Now)
-	w.svc = finance.NewService(db.Tx, financedb.New(db.Tx), w.refunds)
+	w.svc = finance.NewService(db.Tx, financedb.New(db.Tx), w.refunds, orgdb.New(db.Tx).StoresOfFranchisee)
 	return w
 }
 

@@ -57,9 +57,9 @@ func conflict(err error) error {
 	case dbx.IsConstraint(err, "users_phone_key"):
 		return errs.Invalidf("phone_taken", "another account uses this phone", errs.Field("phone", "already in use"))
 	case dbx.IsConstraint(err, "users_store_fk"):
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("store_id", "no such store"))
+		return errs.InvalidFields(errs.Field("store_id", "no such store"))
 	case dbx.IsConstraint(err, "users_franchisee_fk"):
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("franchisee_id", "no such franchisee"))
+		return errs.InvalidFields(errs.Field("franchisee_id", "no such franchisee"))
 	}
 	return dbx.Err(err)
 }

@@ -90,6 +90,12 @@ func Invalidf(code, detail string, fields ...FieldError) *Error {
 	return &Error{Kind: Invalid, Code: code, Detail: detail, Fields: fields}
 }
 
+// InvalidFields is the validation failure for the given fields: code validation_failed, the
+// one detail text every such problem carries.
+func InvalidFields(fields ...FieldError) *Error {
+	return &Error{Kind: Invalid, Code: "validation_failed", Detail: "the request has invalid fields", Fields: fields}
+}
+
 // Field is shorthand for a FieldError.
 func Field(name, msg string) FieldError { return FieldError{Field: name, Message: msg} }
 
@@ -128,5 +134,5 @@ func (v *Validation) Err() error {
 	if len(v.fields) == 0 {
 		return nil
 	}
-	return &Error{Kind: Invalid, Code: "validation_failed", Detail: "the request has invalid fields", Fields: v.fields}
+	return InvalidFields(v.fields...)
 }

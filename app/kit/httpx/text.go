@@ -59,7 +59,7 @@ func RefuseUnstorableText(api huma.API) func(huma.Context, func(huma.Context)) {
 				fields = fields[:maxTextFaults]
 			}
 			_ = huma.WriteErr(api, hctx, http.StatusUnprocessableEntity, "",
-				errs.Invalidf("validation_failed", "the request has invalid fields", fields...))
+				errs.InvalidFields(fields...))
 			return
 		}
 		next(hctx)

@@ -22,6 +22,14 @@ type Repo struct{ db *dbx.DB }
 // New returns a Repo.
 func New(db *dbx.DB) *Repo { return &Repo{db: db} }
 
+// StoresOfFranchisee lists a franchisee's stores: the one query behind every domain's data
+// scope check (auth.ReachesStore), in the caller's transaction.
+func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
+	return ids, dbx.Err(err)
+}
+
 type franchiseeRow struct {
 	TenantID     uuid.UUID
 	ID           uuid.UUID
@@ -188,11 +196,10 @@ func storeArgs(s org.Store) (fr *uuid.UUID, loc, terr any, hours []byte, err err
 // territoryError turns PostGIS's verdict on a polygon into a field error.
 func territoryError(err error) error {
 	if dbx.IsConstraint(err, "stores_territory_check") {
-		return errs.Invalidf("validation_failed", "the request has invalid fields",
-			errs.Field("territory", "the polygon is not valid (for example it intersects itself)"))
+		return errs.InvalidFields(errs.Field("territory", "the polygon is not valid (for example it intersects itself)"))
 	}
 	if pe, ok := dbx.PgError(err); ok && (pe.Code == "XX000" || pe.Code == "22023") {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("territory", "not a valid GeoJSON polygon"))
+		return errs.InvalidFields(errs.Field("territory", "not a valid GeoJSON polygon"))
 	}
 	if dbx.IsConstraint(err, "stores_code_key") {
 		return errs.New(errs.Conflict, "store_code_taken", "another store has this code")

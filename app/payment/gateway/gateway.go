@@ -2,7 +2,7 @@
 // refunds, Connect Express accounts and account links, transfers to connected accounts, and
 // verification of signed webhook events. Everything that moves money outside calls it through
 // the Gateway interface; tests run the real Stripe implementation against stripe-mock, and
-// FaultyTransport injects timeouts to prove retries are safe.
+// gatewaytest.FaultyTransport injects timeouts to prove retries are safe.
 //
 // Every call carries an idempotency key that the caller has saved before the call. Do retries a
 // call that timed out, with the same key, so Stripe executes it at most once however many

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/payment/gateway"
+	"doorstep/app/payment/gateway/gatewaytest"
 )
 
 // mockURL is stripe-mock's URL; make test starts it (deploy/dev/stripe-mock.sh).
@@ -60,7 +61,7 @@ func TestStripeAgainstStripeMock(t *testing.T) {
 // every request that reached the processor for one operation carried that operation's key.
 func TestDoRetriesWithTheSameKey(t *testing.T) {
 	ctx := context.Background()
-	ft := gateway.NewFaultyTransport(http.DefaultTransport, 0.4, 7)
+	ft := gatewaytest.NewFaultyTransport(http.DefaultTransport, 0.4, 7)
 	g := gateway.NewStripe(gateway.StripeConfig{SecretKey: "sk_test_123", APIURL: mockURL(t), HTTPClient: &http.Client{Transport: ft}})
 	for i := range 30 {
 		key := fmt.Sprintf("op-%d", i)

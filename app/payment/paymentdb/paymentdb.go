@@ -148,13 +148,6 @@ func (r *Repo) HeldBy(ctx context.Context, orderID, staffID uuid.UUID) (bool, er
 	return n > 0, dbx.Err(err)
 }
 
-// StoresOfFranchisee implements payment.Repo.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
-}
-
 type paymentRow struct {
 	TenantID       uuid.UUID
 	ID             uuid.UUID

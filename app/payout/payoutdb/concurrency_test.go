@@ -19,7 +19,7 @@ import (
 	"doorstep/app/ledger"
 	"doorstep/app/notify"
 	"doorstep/app/notify/notifydb"
-	"doorstep/app/payment/gateway"
+	"doorstep/app/payment/gateway/gatewaytest"
 	"doorstep/app/payout"
 	"doorstep/jobs"
 	"doorstep/tenant"
@@ -92,7 +92,7 @@ func TestConcurrentRequestsHoldLimitAndBalance(t *testing.T) {
 // that a timeout fails the task and asynq retries it (with the key saved on the row).
 func TestFaultyStripeCausesNoDoublePayout(t *testing.T) {
 	db := dbtest.New(t)
-	ft := gateway.NewFaultyTransport(http.DefaultTransport, 0.2, 2026)
+	ft := gatewaytest.NewFaultyTransport(http.DefaultTransport, 0.2, 2026)
 	w := newWorld(t, db, "pay-faulty", stripeMock(t, ft), payout.Retry{Attempts: 1, Backoff: time.Millisecond})
 	_, err := w.svc.UpdateSettings(w.finance(), payout.Settings{MinAmount: 100, FeeFixed: 25, FeeBP: 50, DailyLimit: 1_000_000})
 	require.NoError(t, err)

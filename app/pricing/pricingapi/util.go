@@ -11,5 +11,5 @@ func sortHolidays(hs []HolidayDTO) {
 }
 
 func badDay() error {
-	return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("day", "a calendar date YYYY-MM-DD"))
+	return errs.InvalidFields(errs.Field("day", "a calendar date YYYY-MM-DD"))
 }

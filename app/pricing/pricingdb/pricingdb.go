@@ -100,7 +100,7 @@ func (r *Repo) SaveRule(ctx context.Context, rule pricing.Rule, create bool) err
 			Updates(&row).Error
 	}
 	if dbx.IsConstraint(err, "pricing_rules_level_fk") {
-		return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("level_id", "no such staff level"))
+		return errs.InvalidFields(errs.Field("level_id", "no such staff level"))
 	}
 	return dbx.Err(err)
 }

@@ -44,7 +44,7 @@ func (c catalogue) QuoteAddOns(_ context.Context, _ uuid.UUID, ids []uuid.UUID) 
 	for _, id := range ids {
 		p, ok := c.addOns[id]
 		if !ok {
-			return nil, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("add_ons", "unknown add-on"))
+			return nil, errs.InvalidFields(errs.Field("add_ons", "unknown add-on"))
 		}
 		out = append(out, pricing.AddOnInfo{ID: id, LabelZh: "加项", LabelEn: "extra", Price: p})
 	}

@@ -181,7 +181,7 @@ func (a api) ratings(ctx context.Context, in *ReviewRatingsQuery) (*httpx.Body[[
 	for _, s := range in.StaffID {
 		id, err := uuid.Parse(s)
 		if err != nil {
-			return nil, errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field("staff_id", "staff member ids"))
+			return nil, errs.InvalidFields(errs.Field("staff_id", "staff member ids"))
 		}
 		ids = append(ids, id)
 	}

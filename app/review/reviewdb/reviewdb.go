@@ -234,13 +234,6 @@ func (r *Repo) AutoReview(ctx context.Context, now time.Time) (int, error) {
 	return n, dbx.Err(err)
 }
 
-// StoresOfFranchisee implements review.Repo.
-func (r *Repo) StoresOfFranchisee(ctx context.Context, franchiseeID uuid.UUID) ([]uuid.UUID, error) {
-	var ids []uuid.UUID
-	err := r.db.Conn(ctx).Raw(`select id from stores where franchisee_id = ?`, franchiseeID).Scan(&ids).Error
-	return ids, dbx.Err(err)
-}
-
 // SetHidden implements review.Repo.
 func (r *Repo) SetHidden(ctx context.Context, id uuid.UUID, at *time.Time) error {
 	return dbx.Err(r.db.Conn(ctx).Exec(`update reviews set hidden_at = ? where id = ?`, at, id).Error)

@@ -15,6 +15,7 @@ import (
 	"doorstep/app/kit/dbtest"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
+	"doorstep/app/org/orgdb"
 	"doorstep/app/review"
 	"doorstep/app/review/reviewdb"
 	"doorstep/tenant"
@@ -53,7 +54,7 @@ func newWorld(t testing.TB, db *dbtest.DB, slug string) *world {
 		w.customers[i] = uuid.Must(uuid.NewV7())
 		w.exec(`insert into customers (tenant_id, id, phone) values (?, ?, ?)`, tid, w.customers[i], fmt.Sprintf("+861380000%04d", i))
 	}
-	w.svc = review.NewService(db.Tx, reviewdb.New(db.Tx), w.clk)
+	w.svc = review.NewService(db.Tx, reviewdb.New(db.Tx), orgdb.New(db.Tx).StoresOfFranchisee, w.clk)
 	return w
 }
 

@@ -125,7 +125,7 @@ func nullStr(s string) *string {
 }
 
 func invalid(field, msg string) error {
-	return errs.Invalidf("validation_failed", "the request has invalid fields", errs.Field(field, msg))
+	return errs.InvalidFields(errs.Field(field, msg))
 }
 
 // writeErr maps constraint violations of a profile write to domain errors.

@@ -1,4 +1,7 @@
-package gateway
+// Package gatewaytest holds test doubles for the payment gateway: FaultyTransport injects
+// timeouts into the HTTP calls a real gateway makes, to prove retries are safe. Only tests
+// import it.
+package gatewaytest
 
 import (
 	"errors"
