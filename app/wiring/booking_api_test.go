@@ -253,6 +253,7 @@ func TestBookingHTTP(t *testing.T) {
 // TestAssignRaceHTTP: concurrent assignments of one staff member to different orders in the
 // same slot through the API → one 200, the rest 409 staff_busy.
 func TestAssignRaceHTTP(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newEnv(t)
 	f := e.A

@@ -134,6 +134,15 @@ const password = "correct horse battery"
 // testWebhookSecret signs the Stripe events tests deliver to /api/v1/webhooks/stripe.
 const testWebhookSecret = "whsec_doorstep_test"
 
+// skipIfShort skips a slow scenario, chaos or storm test under -short (make test-short); make
+// test runs them all.
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("slow scenario: skipped with -short")
+	}
+}
+
 // newEnv runs the real application and its worker on a fresh clone of the seeded world (two
 // tenants, see seed) and a fresh Redis index. Nothing is shared with other envs, so the tests
 // that build one run in parallel.

@@ -39,6 +39,7 @@ func (r *resp) problemFields() []string {
 // TestUnstorableTextRefused: a U+0000 or invalid UTF-8 in a text field is a 422
 // validation_failed naming the field, on every endpoint, and nothing is written.
 func TestUnstorableTextRefused(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newEnv(t)
 	owner := e.A.Tokens["owner"]
@@ -357,6 +358,7 @@ func TestStripeWebhookFaults(t *testing.T) {
 // Retry-After and /readyz says not ready; the log says why; once the database is back, so is
 // the API, with no restart.
 func TestDatabaseUnavailable(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newEnv(t)
 	f := e.A

@@ -233,6 +233,7 @@ func (e *env) waitProcessed(t testing.TB, f *fixture, want int) {
 // one to three times each in shuffled order to tenant B, through the real endpoint and the
 // real asynq worker, end in the same payments, refunds, orders and ledger balances.
 func TestStripeWebhookShuffledConverges(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newEnv(t)
 	inOrder, shuffled := webhookScenario(t, e, e.A), webhookScenario(t, e, e.B)
@@ -302,6 +303,7 @@ func faultyPayments(t testing.TB, e *env, rate float64) (*payment.Service, *gate
 // exactly one idempotency key, with one refund row and one ledger transaction each, and the
 // refunded total is what was asked.
 func TestRefundsUnderStripeFaultsNoDoubleRefund(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newEnv(t)
 	f := e.A

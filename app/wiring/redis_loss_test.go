@@ -74,6 +74,7 @@ func eventID(t *testing.T, body []byte) string {
 // without a redelivery the relay's lease sweep does the same. A card purchase paid the same
 // way issues its card. Each is booked once, however often it was queued.
 func TestRedisLossLosesNoPaidWork(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newRedisLossEnv(t)
 	f := e.A
@@ -194,6 +195,7 @@ func (e *env) countOpen(_ *testing.T, tenantID uuid.UUID, typ, key, value string
 // everything. Each still runs at its time: not before it is due, and no later than a lease
 // after (with some slack for a busy machine).
 func TestRedisLossDelayedJobsRunOnTime(t *testing.T) {
+	skipIfShort(t)
 	t.Parallel()
 	e := newRedisLossEnv(t)
 	f := e.A

@@ -48,6 +48,9 @@ type invRefund struct {
 // postings, no non-negative account is below zero, and every split is whole and never clawed
 // back beyond itself. LEDGER_SEED reproduces a workload.
 func TestLedgerInvariantsUnderRandomWorkload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("random workload: skipped with -short")
+	}
 	seed := uint64(time.Now().UnixNano())
 	if s, err := strconv.ParseUint(os.Getenv("LEDGER_SEED"), 10, 64); err == nil {
 		seed = s
