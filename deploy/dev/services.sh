@@ -323,7 +323,7 @@ redis_start_private() {
   have redis-server || apt_install redis-server || die "could not install redis-server"
   mkdir -p "$DEV_DIR/redis"
   log "starting private Redis on 127.0.0.1:$REDIS_PORT (log $DEV_DIR/redis.log)"
-  detached redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+  detached redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --databases 256 \
     --dir "$DEV_DIR/redis" --logfile "$DEV_DIR/redis.log" --pidfile "$DEV_DIR/redis/redis.pid" >&2
   for _ in $(seq 1 50); do
     redis_ping "$url" && { REDIS_URL_OUT=$url; return 0; }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -198,7 +199,8 @@ func ensureTemplate(ctx context.Context, admin *sql.DB, tpl string) error {
 }
 
 // Redis returns a client on a Redis database index that no other test holds, flushed, and
-// released when t ends. asynq has no key prefix, so separate indexes keep packages apart.
+// released when t ends. asynq has no key prefix, so separate indexes keep tests apart; every
+// index the server has is used (index 0 holds the locks).
 func Redis(t testing.TB) (*redis.Client, *redis.Options) {
 	t.Helper()
 	ctx := context.Background()
@@ -210,8 +212,9 @@ func Redis(t testing.TB) (*redis.Client, *redis.Options) {
 	defer locker.Close()
 	owner := uuid.NewString()
 	deadline := time.Now().Add(2 * time.Minute)
+	n := databases(ctx, locker)
 	for {
-		for idx := 1; idx < 16; idx++ {
+		for idx := 1; idx < n; idx++ {
 			key := fmt.Sprintf("doorstep:test:redisdb:%d", idx)
 			ok, err := locker.SetNX(ctx, key, owner, 15*time.Minute).Result()
 			if err != nil {
@@ -242,6 +245,20 @@ func Redis(t testing.TB) (*redis.Client, *redis.Options) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// databases is how many database indexes the server has (16 by default; the private Redis
+// that deploy/dev/services.sh starts has 256, so that many tests can run at once).
+func databases(ctx context.Context, c *redis.Client) int {
+	v, err := c.ConfigGet(ctx, "databases").Result()
+	if err != nil {
+		return 16
+	}
+	n, err := strconv.Atoi(v["databases"])
+	if err != nil || n < 2 {
+		return 16
+	}
+	return n
 }
 
 // WaitLocked waits until at least n sessions of this database wait on a lock, so a test that
