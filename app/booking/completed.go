@@ -2,6 +2,7 @@ package booking
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 )
@@ -32,3 +33,20 @@ type CancelHook interface {
 
 // SetCancelHook plugs in payment (wiring, before serving).
 func (s *Service) SetCancelHook(h CancelHook) { s.cancelled = h }
+
+// Wired reports the collaborators wiring must hand in before serving and has not: without them
+// a confirmed order would never be dispatched, a completed one never split, a cancelled one
+// never refunded. The app refuses to start on it.
+func (s *Service) Wired() error {
+	var missing []error
+	if s.dispatch == nil {
+		missing = append(missing, errors.New("booking: no dispatcher (SetDispatcher)"))
+	}
+	if s.completed == nil {
+		missing = append(missing, errors.New("booking: no completion hook (SetCompletionHook)"))
+	}
+	if s.cancelled == nil {
+		missing = append(missing, errors.New("booking: no cancel hook (SetCancelHook)"))
+	}
+	return errors.Join(missing...)
+}

@@ -8,6 +8,7 @@ package card
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -272,6 +273,14 @@ type Service struct {
 // SetPayments hands in the payment area (at wiring, before serving). Without it a redemption
 // is not recorded as a payment (tests of the card area alone).
 func (s *Service) SetPayments(p Payments) { s.payments = p }
+
+// Wired reports whether wiring handed in the payment area; the app refuses to start without it.
+func (s *Service) Wired() error {
+	if s.payments == nil {
+		return errors.New("card: no payments (SetPayments)")
+	}
+	return nil
+}
 
 // NewService wires the card service.
 func NewService(d Deps) *Service {

@@ -338,6 +338,35 @@ func (s *Service) AddTenantResolver(r TenantResolver) {
 	s.mu.Unlock()
 }
 
+// Wired reports the collaborators wiring must hand in before serving and has not: prepaid
+// cards (their purchases' intents and visits given back on refunds), commission (split when
+// paid, clawed back on refunds) and payouts (Connect events and their tenant). The app refuses
+// to start on it.
+func (s *Service) Wired() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var missing []error
+	if s.intents[PurposeCardPurchase] == nil {
+		missing = append(missing, errors.New("payment: no intent handler for card purchases (RegisterIntentHandler)"))
+	}
+	if s.visits == nil {
+		missing = append(missing, errors.New("payment: no visit returner (RegisterVisitReturner)"))
+	}
+	if len(s.paidHks) == 0 {
+		missing = append(missing, errors.New("payment: no paid hook (AddPaidHook)"))
+	}
+	if len(s.refundHks) == 0 {
+		missing = append(missing, errors.New("payment: no refund hook (AddRefundHook)"))
+	}
+	if len(s.events) == 0 {
+		missing = append(missing, errors.New("payment: no event handler (RegisterEventHandler)"))
+	}
+	if len(s.resolvers) == 0 {
+		missing = append(missing, errors.New("payment: no tenant resolver (AddTenantResolver)"))
+	}
+	return errors.Join(missing...)
+}
+
 // Settings returns the tenant's payment settings.
 func (s *Service) Settings(ctx context.Context) (Settings, error) {
 	var out Settings

@@ -1,9 +1,11 @@
 package payment
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/booking"
@@ -74,4 +76,14 @@ func TestIntentMethod(t *testing.T) {
 	require.Equal(t, "wechat_pay", in.method())
 	require.NoError(t, json.Unmarshal([]byte(`{"payment_method_types":["klarna"],"latest_charge":"ch_1"}`), &in))
 	require.Equal(t, "card", in.method())
+}
+
+// TestWiredNamesEveryMissingRegistration: a payment service given none of its collaborators
+// names each one, so the app refuses to start without them.
+func TestWiredNamesEveryMissingRegistration(t *testing.T) {
+	s := NewService(Deps{StoresOf: func(context.Context, uuid.UUID) ([]uuid.UUID, error) { return nil, nil }})
+	err := s.Wired()
+	for _, want := range []string{"intent handler for card purchases", "visit returner", "paid hook", "refund hook", "event handler", "tenant resolver"} {
+		require.ErrorContains(t, err, want)
+	}
 }

@@ -210,10 +210,23 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, opt Options) (*App, 
 	a.wireCommission(api)
 	a.wirePayout(api)
 	a.wirePayment(api)
+	if err := a.CheckWired(); err != nil {
+		return nil, err
+	}
 	a.Server.Finish()
 	a.mountWeb()
 	ok = true
 	return a, nil
+}
+
+// CheckWired fails when a domain is missing a collaborator wiring must hand it (a hook, a
+// handler, a subscriber): New refuses to build such an app, as the server refuses an operation
+// without access rules.
+func (a *App) CheckWired() error {
+	if err := errors.Join(a.Booking.Wired(), a.Card.Wired(), a.Payment.Wired()); err != nil {
+		return fmt.Errorf("wiring: unwired hooks: %w", err)
+	}
+	return nil
 }
 
 // Handler is the HTTP handler of serve.
