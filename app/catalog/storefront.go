@@ -95,6 +95,38 @@ func (s *Service) AddOnsFor(ctx context.Context, serviceID uuid.UUID, ids []uuid
 	return out, nil
 }
 
+// AddOnCount is an add-on chosen for a visit and how many of it; a quantity below 1 counts as one.
+type AddOnCount struct {
+	ID       uuid.UUID
+	Quantity int
+}
+
+// VisitLength is how long a visit for packageID lasts when sold at storeID: the package's
+// minutes plus each chosen add-on's minutes times its quantity. It also returns the package's
+// service. Errors are PackageAt's and AddOnsFor's (add_ons[i].id indexes addOns).
+func (s *Service) VisitLength(ctx context.Context, packageID, storeID uuid.UUID, addOns []AddOnCount) (uuid.UUID, int, error) {
+	pp, err := s.PackageAt(ctx, packageID, storeID)
+	if err != nil {
+		return uuid.Nil, 0, err
+	}
+	minutes := pp.DurationMinutes
+	if len(addOns) == 0 {
+		return pp.ServiceID, minutes, nil
+	}
+	ids := make([]uuid.UUID, len(addOns))
+	for i, x := range addOns {
+		ids[i] = x.ID
+	}
+	adds, err := s.AddOnsFor(ctx, pp.ServiceID, ids)
+	if err != nil {
+		return uuid.Nil, 0, err
+	}
+	for i, x := range adds {
+		minutes += x.DurationMinutes * max(addOns[i].Quantity, 1)
+	}
+	return pp.ServiceID, minutes, nil
+}
+
 // storeAt resolves the serving store when a location is given.
 func (s *Service) storeAt(ctx context.Context, at *geo.Point) (uuid.UUID, error) {
 	if at == nil {

@@ -40,21 +40,12 @@ func (s slotsCatalog) ServingStore(ctx context.Context, at geo.Point) (uuid.UUID
 }
 
 func (s slotsCatalog) VisitLength(ctx context.Context, packageID, storeID uuid.UUID, addOnIDs []uuid.UUID) (uuid.UUID, int, error) {
-	pp, err := s.c.PackageAt(ctx, packageID, storeID)
-	if err != nil {
-		return uuid.Nil, 0, err
+	counts := make([]catalog.AddOnCount, len(addOnIDs))
+	for i, id := range addOnIDs {
+		counts[i] = catalog.AddOnCount{ID: id, Quantity: 1}
 	}
-	mins := pp.DurationMinutes
-	if len(addOnIDs) > 0 {
-		adds, err := s.c.AddOnsFor(ctx, pp.ServiceID, addOnIDs)
-		if err != nil {
-			return uuid.Nil, 0, renameAddOnFields(err)
-		}
-		for _, x := range adds {
-			mins += x.DurationMinutes
-		}
-	}
-	return pp.ServiceID, mins, nil
+	svc, minutes, err := s.c.VisitLength(ctx, packageID, storeID, counts)
+	return svc, minutes, renameAddOnFields(err)
 }
 
 // renameAddOnFields turns the catalogue's add_ons[i].id into the query's add_on[i].

@@ -38,26 +38,11 @@ func bookingPeriodic(s *asynq.Scheduler) error { return booking.RegisterPeriodic
 type bookingCatalog struct{ c *catalog.Service }
 
 func (b bookingCatalog) VisitLength(ctx context.Context, packageID, storeID uuid.UUID, addOns []pricing.AddOnChoice) (uuid.UUID, int, error) {
-	pp, err := b.c.PackageAt(ctx, packageID, storeID)
-	if err != nil {
-		return uuid.Nil, 0, err
+	counts := make([]catalog.AddOnCount, len(addOns))
+	for i, x := range addOns {
+		counts[i] = catalog.AddOnCount{ID: x.ID, Quantity: x.Quantity}
 	}
-	minutes := pp.DurationMinutes
-	if len(addOns) > 0 {
-		ids := make([]uuid.UUID, len(addOns))
-		qty := map[uuid.UUID]int{}
-		for i, x := range addOns {
-			ids[i], qty[x.ID] = x.ID, x.Quantity
-		}
-		adds, err := b.c.AddOnsFor(ctx, pp.ServiceID, ids)
-		if err != nil {
-			return uuid.Nil, 0, err
-		}
-		for _, x := range adds {
-			minutes += x.DurationMinutes * max(qty[x.ID], 1)
-		}
-	}
-	return pp.ServiceID, minutes, nil
+	return b.c.VisitLength(ctx, packageID, storeID, counts)
 }
 
 // bookingSlots checks a chosen start against availability.

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"doorstep/app/catalog"
+	"doorstep/app/demo"
 	"doorstep/app/kit/geo"
 	"doorstep/app/staff"
-	"doorstep/app/wiring"
 	"doorstep/tenant"
 )
 
@@ -63,13 +63,19 @@ func badges(cs []staff.Candidate) []string {
 	return out
 }
 
+// seedDemo runs the demo seed (app/demo) against the test app, as `doorstep seed demo` does.
+func seedDemo(e *env) error {
+	a := e.app
+	return demo.Seed(context.Background(), demo.Services{DB: a.DB, Platform: a.Platform, Tenants: a.Tenants, Identity: a.Identity,
+		Roles: a.Roles, Org: a.Org, Catalog: a.Catalog, Pricing: a.Pricing, Card: a.Card, Staff: a.Staff}, a.Cfg.BaseDomain, io.Discard)
+}
+
 // TestSeedDemo seeds the demo twice and checks that its roster, eligibility and prices work
 // together: the staff who can take a weekday job at the 徐汇店 address, and a storefront quote.
 func TestSeedDemo(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	ctx := context.Background()
-	require.NoError(t, wiring.SeedDemo(ctx, e.app, io.Discard))
+	require.NoError(t, seedDemo(e))
 	jj, jjCtx := demoTenant(t, e, "jiajie")
 	fx, fxCtx := demoTenant(t, e, "fixit")
 	count := func(c context.Context) int {
@@ -80,7 +86,7 @@ func TestSeedDemo(t *testing.T) {
 	nJJ, nFX := count(jjCtx), count(fxCtx)
 	require.GreaterOrEqual(t, nJJ, 16, "about eight staff per jiajie store")
 	require.GreaterOrEqual(t, nFX, 8)
-	require.NoError(t, wiring.SeedDemo(ctx, e.app, io.Discard), "the seed is idempotent")
+	require.NoError(t, seedDemo(e), "the seed is idempotent")
 	require.Equal(t, nJJ, count(jjCtx))
 	require.Equal(t, nFX, count(fxCtx))
 
@@ -121,7 +127,7 @@ func TestSeedDemo(t *testing.T) {
 	jjHost, fxHost := jj.Slug+"."+baseDomain, fx.Slug+"."+baseDomain
 	login := func(host, email string) string {
 		var out struct{ Token string }
-		e.do(http.MethodPost, "/api/v1/auth/login", "", host, map[string]any{"login": email, "password": wiring.DemoPassword}).ok(&out)
+		e.do(http.MethodPost, "/api/v1/auth/login", "", host, map[string]any{"login": email, "password": demo.Password}).ok(&out)
 		return out.Token
 	}
 	var me struct {

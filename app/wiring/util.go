@@ -2,8 +2,6 @@ package wiring
 
 import (
 	"net/url"
-
-	"doorstep/app/kit/page"
 )
 
 // redactURL drops the password from a connection URL for messages.
@@ -14,5 +12,3 @@ func redactURL(s string) string {
 	}
 	return u.Redacted()
 }
-
-var pageAll = page.Request{Limit: page.MaxLimit}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 
+	"doorstep/app/demo"
 	"doorstep/app/kit/errs"
 	"doorstep/app/wiring"
 	"doorstep/tenant"
@@ -28,7 +29,13 @@ func seed(ctx context.Context, cfg wiring.Config, log *slog.Logger, stdout io.Wr
 		return err
 	}
 	defer a.Close()
-	return wiring.SeedDemo(ctx, a, stdout)
+	return seedDemo(ctx, a, stdout)
+}
+
+// seedDemo seeds the demo world (app/demo) through the app's services.
+func seedDemo(ctx context.Context, a *wiring.App, stdout io.Writer) error {
+	return demo.Seed(ctx, demo.Services{DB: a.DB, Platform: a.Platform, Tenants: a.Tenants, Identity: a.Identity, Roles: a.Roles,
+		Org: a.Org, Catalog: a.Catalog, Pricing: a.Pricing, Card: a.Card, Staff: a.Staff}, a.Cfg.BaseDomain, stdout)
 }
 
 func randomPassword() string {

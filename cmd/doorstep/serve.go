@@ -51,7 +51,7 @@ func dev(ctx context.Context, cfg wiring.Config, log *slog.Logger, stdout io.Wri
 		return err
 	}
 	defer a.Close()
-	if err := wiring.SeedDemo(ctx, a, stdout); err != nil {
+	if err := seedDemo(ctx, a, stdout); err != nil {
 		return err
 	}
 	w, err := a.NewWorker()

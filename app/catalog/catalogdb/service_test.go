@@ -547,3 +547,26 @@ func TestTenantIsolation(t *testing.T) {
 	require.NoError(t, err)
 	require.EqualValues(t, 39900, p.ListPrice)
 }
+
+// TestVisitLength: a package's minutes as sold at a store, plus each add-on's minutes times its
+// quantity (a quantity below 1 counts once); a stranger add-on is a field error.
+func TestVisitLength(t *testing.T) {
+	w := newWorld(t)
+	s := w.shop("alpha")
+	sv, pkg, add := w.published(s)
+	pub := tenant.WithTenant(context.Background(), s.tenant)
+	svc, minutes, err := w.svc.VisitLength(pub, pkg.ID, s.East, nil)
+	require.NoError(t, err)
+	require.Equal(t, sv.ID, svc)
+	require.Equal(t, 240, minutes)
+	_, minutes, err = w.svc.VisitLength(pub, pkg.ID, s.East, []catalog.AddOnCount{{ID: add.ID, Quantity: 2}})
+	require.NoError(t, err)
+	require.Equal(t, 240+2*30, minutes)
+	_, minutes, err = w.svc.VisitLength(pub, pkg.ID, s.East, []catalog.AddOnCount{{ID: add.ID}, {ID: add.ID, Quantity: 1}})
+	require.NoError(t, err)
+	require.Equal(t, 240+30+30, minutes)
+	_, _, err = w.svc.VisitLength(pub, pkg.ID, s.East, []catalog.AddOnCount{{ID: add.ID}, {ID: uuid.New()}})
+	require.Equal(t, []string{"add_ons[1].id"}, fields(t, err))
+	_, _, err = w.svc.VisitLength(pub, uuid.New(), s.East, nil)
+	require.Equal(t, "package_not_found", code(t, err))
+}

@@ -1,4 +1,4 @@
-package wiring
+package demo
 
 import (
 	"context"
@@ -159,7 +159,7 @@ var demoRosters = map[string]demoRoster{
 
 // seedRoster creates the demo tenant's staff levels, certificate types and staff profiles
 // (runs after seedCatalog, so skills can name its services).
-func seedRoster(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID) error {
+func seedRoster(ctx context.Context, a Services, d demoTenant, stores []uuid.UUID) error {
 	r, ok := demoRosters[d.slug]
 	if !ok {
 		return nil
@@ -208,7 +208,7 @@ func seedRoster(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID) e
 }
 
 // catalogNames maps the tenant's category and service English names to ids.
-func catalogNames(ctx context.Context, a *App) (cats, svcs map[string]uuid.UUID, err error) {
+func catalogNames(ctx context.Context, a Services) (cats, svcs map[string]uuid.UUID, err error) {
 	cs, err := a.Catalog.Categories(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -228,7 +228,7 @@ func catalogNames(ctx context.Context, a *App) (cats, svcs map[string]uuid.UUID,
 	return cats, svcs, nil
 }
 
-func seedMember(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID, m demoMember, i int, badge string,
+func seedMember(ctx context.Context, a Services, d demoTenant, stores []uuid.UUID, m demoMember, i int, badge string,
 	levels, cats, svcs map[string]uuid.UUID) error {
 	user, err := demoAccount(ctx, a, d, stores, m, badge)
 	if err != nil {
@@ -303,7 +303,7 @@ func leaveNote(d demoTenant) string {
 
 // demoAccount returns the member's user account: the existing demo login, or a new staff
 // account in their store named after the badge.
-func demoAccount(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID, m demoMember, badge string) (uuid.UUID, error) {
+func demoAccount(ctx context.Context, a Services, d demoTenant, stores []uuid.UUID, m demoMember, badge string) (uuid.UUID, error) {
 	if m.email != "" {
 		us, err := a.Identity.ListUsers(ctx, identity.UserFilter{Query: m.email}, pageAll)
 		if err != nil {
@@ -316,14 +316,14 @@ func demoAccount(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID, 
 		}
 		return uuid.Nil, fmt.Errorf("no demo account %s", m.email)
 	}
-	u, err := a.Identity.CreateUser(ctx, identity.NewUser{Email: strings.ToLower(badge) + "@" + d.slug + ".demo", Password: DemoPassword,
+	u, err := a.Identity.CreateUser(ctx, identity.NewUser{Email: strings.ToLower(badge) + "@" + d.slug + ".demo", Password: Password,
 		DisplayName: m.name, StoreID: stores[m.store], Roles: []string{"staff"}}, a.Roles)
 	return u.ID, err
 }
 
 // seedCertificates gives the member an approved ID card and their trade certificates; the
 // first trade certificate is in the state m.cert says.
-func seedCertificates(ctx context.Context, a *App, d demoTenant, st staff.Staff, m demoMember, i int) error {
+func seedCertificates(ctx context.Context, a Services, d demoTenant, st staff.Staff, m demoMember, i int) error {
 	types := m.certs
 	if d.slug == "jiajie" {
 		types = []string{"health"}

@@ -1,4 +1,16 @@
-package wiring
+// Package demo seeds the demo world that `doorstep dev` and `doorstep seed demo` start from: a
+// platform operator and two tenants in Shanghai — jiajie (洁家到家, a cleaning chain with a
+// franchised second store) and fixit (an appliance-repair workshop) — each with stores and
+// territories, staff logins for every role, a published catalogue with packages, add-ons and store
+// prices, pricing rules, holidays and travel fees, prepaid card products, and a roster of about
+// eight staff per store with levels, skills, certificates (some pending or expired) and leave.
+//
+// Seed is idempotent: the operator's password is reset, and a tenant whose slug already exists
+// is left as it is, so running it again changes nothing. Each tenant is seeded in one
+// transaction. Seed prints how to sign in.
+//
+// The package takes the domain services it uses as a Services value; it does not import wiring.
+package demo
 
 import (
 	"context"
@@ -9,18 +21,41 @@ import (
 	"github.com/google/uuid"
 
 	"doorstep/app/auth"
+	"doorstep/app/card"
+	"doorstep/app/catalog"
 	"doorstep/app/identity"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/geo"
+	"doorstep/app/kit/page"
 	"doorstep/app/org"
+	"doorstep/app/platform"
+	"doorstep/app/pricing"
+	"doorstep/app/staff"
 	"doorstep/tenant"
 )
 
 // Demo credentials, printed by make dev. They only exist in databases seeded with the demo.
 const (
-	DemoOperatorEmail = "ops@doorstep.local"
-	DemoPassword      = "doorstep-demo-2026"
+	OperatorEmail = "ops@doorstep.local"
+	Password      = "doorstep-demo-2026"
 )
+
+// Services are the parts of the app the demo seed uses.
+type Services struct {
+	DB       *dbx.DB
+	Platform *platform.Service
+	Tenants  *tenant.Service
+	Identity *identity.Service
+	Roles    identity.RoleAssigner
+	Org      *org.Service
+	Catalog  *catalog.Service
+	Pricing  *pricing.Service
+	Card     *card.Service
+	Staff    *staff.Service
+}
+
+var pageAll = page.Request{Limit: page.MaxLimit}
 
 type demoStore struct {
 	code, name, address string
@@ -66,19 +101,20 @@ var demoTenants = []demoTenant{
 		}},
 }
 
-// SeedDemo creates the demo operator and tenants unless they exist, and prints how to sign in.
-func SeedDemo(ctx context.Context, a *App, out io.Writer) error {
-	if _, err := a.Platform.EnsureOperator(ctx, DemoOperatorEmail, DemoPassword, "Demo operator"); err != nil {
+// Seed creates the demo operator and tenants unless they exist, and prints how to sign in;
+// baseDomain is the host suffix of the printed tenant addresses ({slug}.baseDomain).
+func Seed(ctx context.Context, a Services, baseDomain string, out io.Writer) error {
+	if _, err := a.Platform.EnsureOperator(ctx, OperatorEmail, Password, "Demo operator"); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Demo platform operator: %s / %s (POST /api/v1/platform/login)\n", DemoOperatorEmail, DemoPassword)
+	fmt.Fprintf(out, "Demo platform operator: %s / %s (POST /api/v1/platform/login)\n", OperatorEmail, Password)
 	for _, d := range demoTenants {
 		if err := seedTenant(ctx, a, d); err != nil {
 			return fmt.Errorf("seed %s: %w", d.slug, err)
 		}
-		fmt.Fprintf(out, "Demo tenant %-8s http://%s.%s  owner %s / %s\n", d.slug, d.slug, a.Cfg.BaseDomain, d.owner, DemoPassword)
+		fmt.Fprintf(out, "Demo tenant %-8s http://%s.%s  owner %s / %s\n", d.slug, d.slug, baseDomain, d.owner, Password)
 		for _, s := range d.staff {
-			fmt.Fprintf(out, "    %-17s %s / %s\n", s.role, s.email, DemoPassword)
+			fmt.Fprintf(out, "    %-17s %s / %s\n", s.role, s.email, Password)
 		}
 		if r, ok := demoRosters[d.slug]; ok {
 			fmt.Fprintf(out, "    %-17s %d more staff sign in as {badge}@%s.demo, e.g. %s-%s-002@%s.demo\n", "roster", len(r.members)-1, d.slug,
@@ -88,9 +124,9 @@ func SeedDemo(ctx context.Context, a *App, out io.Writer) error {
 	return nil
 }
 
-func seedTenant(ctx context.Context, a *App, d demoTenant) error {
+func seedTenant(ctx context.Context, a Services, d demoTenant) error {
 	t, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: d.name, Slug: d.slug, Locale: d.locale, Currency: "CNY",
-		TimeZone: "Asia/Shanghai", PhoneRegion: "CN", OwnerEmail: d.owner, OwnerPassword: DemoPassword, OwnerName: "Owner",
+		TimeZone: "Asia/Shanghai", PhoneRegion: "CN", OwnerEmail: d.owner, OwnerPassword: Password, OwnerName: "Owner",
 		StoreName: d.stores[0].name})
 	if e, ok := errs.As(err); ok && e.Code == tenant.ErrSlugTaken.Code {
 		return nil // already seeded
@@ -138,7 +174,7 @@ func seedTenant(ctx context.Context, a *App, d demoTenant) error {
 			ids[i] = created.ID
 		}
 		for _, s := range d.staff {
-			n := identity.NewUser{Email: s.email, Password: DemoPassword, DisplayName: s.name, Roles: []string{s.role}}
+			n := identity.NewUser{Email: s.email, Password: Password, DisplayName: s.name, Roles: []string{s.role}}
 			if s.store >= 0 {
 				n.StoreID = ids[s.store]
 			}

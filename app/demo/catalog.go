@@ -1,4 +1,4 @@
-package wiring
+package demo
 
 import (
 	"context"
@@ -169,7 +169,7 @@ var demoPricing = map[string]struct {
 
 // seedCatalog creates the demo tenant's catalogue: jiajie is a cleaning chain, fixit an
 // appliance-repair one. stores are the demo stores' ids in d.stores order.
-func seedCatalog(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID) error {
+func seedCatalog(ctx context.Context, a Services, d demoTenant, stores []uuid.UUID) error {
 	for i, dc := range demoCatalogs[d.slug] {
 		cat, err := a.Catalog.CreateCategory(ctx, catalog.NewCategory{Position: i + 1, NameZh: dc.zh, NameEn: dc.en})
 		if err != nil {
@@ -202,7 +202,7 @@ func seedCatalog(ctx context.Context, a *App, d demoTenant, stores []uuid.UUID) 
 	return a.Pricing.SetTravel(ctx, uuid.Nil, pr.travel)
 }
 
-func seedService(ctx context.Context, a *App, category uuid.UUID, pos int, ds demoService, stores []uuid.UUID) error {
+func seedService(ctx context.Context, a Services, category uuid.UUID, pos int, ds demoService, stores []uuid.UUID) error {
 	steps := make([]catalog.Step, len(ds.steps))
 	for i, s := range ds.steps {
 		steps[i] = catalog.Step{Zh: s[0], En: s[1]}

@@ -1,4 +1,4 @@
-package wiring
+package demo
 
 import (
 	"context"
@@ -23,7 +23,7 @@ var demoCards = map[string][]card.NewProduct{
 }
 
 // seedCards publishes the demo tenant's card products.
-func seedCards(ctx context.Context, a *App, d demoTenant) error {
+func seedCards(ctx context.Context, a Services, d demoTenant) error {
 	for _, n := range demoCards[d.slug] {
 		p, err := a.Card.CreateProduct(ctx, n)
 		if err != nil {
