@@ -21,11 +21,12 @@ func tenantIDs(ctx context.Context, db *dbx.DB) ([]uuid.UUID, error) {
 	return ids, nil
 }
 
-// EachActiveTenant runs fn once for every active tenant, one after another, with the tenant in
+// eachActiveTenant runs fn once for every active tenant, one after another, with the tenant in
 // fn's context (fn opens its own transactions). It returns the sum of what fn counted and every
 // tenant's error, joined and naming the tenant: one tenant's failure does not stop the others.
-// Periodic sweeps use it to do per-tenant work under row-level security.
-func EachActiveTenant(ctx context.Context, db *dbx.DB, fn func(ctx context.Context) (int, error)) (int, error) {
+// Only FanOut uses it: a periodic sweep does no tenant's work itself, it queues one task per
+// tenant (DESIGN.md, "Background jobs").
+func eachActiveTenant(ctx context.Context, db *dbx.DB, fn func(ctx context.Context) (int, error)) (int, error) {
 	var ids []uuid.UUID
 	if err := db.Gorm().WithContext(ctx).Raw("select id from tenants where status = 'active' order by id").Scan(&ids).Error; err != nil {
 		return 0, fmt.Errorf("jobs: list active tenants: %w", err)
@@ -46,7 +47,7 @@ func EachActiveTenant(ctx context.Context, db *dbx.DB, fn func(ctx context.Conte
 // tenant's own transaction, and returns how many it added: a periodic sweep hands each tenant
 // its own job, so tenants are processed (and retried) apart.
 func (o *Outbox) FanOut(ctx context.Context, newPayload func() Payload, opts ...Option) (int, error) {
-	return EachActiveTenant(ctx, o.db, func(ctx context.Context) (int, error) {
+	return eachActiveTenant(ctx, o.db, func(ctx context.Context) (int, error) {
 		err := o.db.InTx(ctx, func(ctx context.Context) error {
 			_, err := o.Add(ctx, newPayload(), opts...)
 			return err

@@ -15,8 +15,21 @@ import (
 // is completed and when it is paid; it splits only once both hold, and only once.
 const TypeSplit = "commission:split"
 
-// TypeSettle is the periodic settlement: every tenant's splits past their holding period.
-const TypeSettle = "commission:settle"
+// Task types: TypeSettleSweep is the hourly platform task that queues TypeSettle for every
+// active tenant through the outbox; TypeSettle settles one tenant's splits past their holding
+// period. Both are idempotent: a split is settled once.
+const (
+	TypeSettle      = "commission:settle"
+	TypeSettleSweep = "commission:settle_sweep"
+)
+
+// SettlePayload is TypeSettle's payload.
+type SettlePayload struct {
+	jobs.Meta
+}
+
+// TaskType implements jobs.Payload.
+func (*SettlePayload) TaskType() string { return TypeSettle }
 
 // SplitPayload is TypeSplit's payload.
 type SplitPayload struct {
@@ -49,8 +62,12 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		}
 		return err
 	})
-	mux.HandleFunc(TypeSettle, func(ctx context.Context, _ *asynq.Task) error {
-		_, err := s.SettleAll(ctx)
+	jobs.Handle(mux, func(ctx context.Context, _ *SettlePayload) error {
+		_, err := s.SettleDue(ctx)
+		return err
+	})
+	mux.HandleFunc(TypeSettleSweep, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.SweepSettlement(ctx)
 		return err
 	})
 }
@@ -58,12 +75,15 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 // RegisterPeriodic registers the hourly settlement run: hourly, so each tenant's local
 // midnight is caught within the hour whatever its time zone.
 func RegisterPeriodic(sch *asynq.Scheduler) error {
-	_, err := sch.Register("7 * * * *", asynq.NewTask(TypeSettle, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(3),
-		asynq.Unique(30*time.Minute), asynq.Timeout(30*time.Minute))
+	_, err := sch.Register("7 * * * *", asynq.NewTask(TypeSettleSweep, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(3),
+		asynq.Unique(30*time.Minute), asynq.Timeout(10*time.Minute))
 	return err
 }
 
-// SettleAll runs SettleDue in every active tenant and returns how many splits it settled.
-func (s *Service) SettleAll(ctx context.Context) (int, error) {
-	return jobs.EachActiveTenant(ctx, s.db, s.SettleDue)
+// SweepSettlement queues TypeSettle for every active tenant and returns how many it queued.
+func (s *Service) SweepSettlement(ctx context.Context) (int, error) {
+	if s.outbox == nil {
+		return 0, nil
+	}
+	return s.outbox.FanOut(ctx, func() jobs.Payload { return &SettlePayload{} }, jobs.Queue(jobs.QueueLow))
 }

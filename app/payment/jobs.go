@@ -13,10 +13,22 @@ import (
 	"doorstep/jobs"
 )
 
-// TypeSweep is the periodic safety net, in every active tenant: orders whose unpaid timeout
-// passed are cancelled (also those whose customer never started paying), and Stripe refunds
-// still unanswered are sent again under their saved keys.
-const TypeSweep = "payment:sweep"
+// Task types: TypeSweep is the every-minute platform task that queues TypeRepair for every
+// active tenant through the outbox; TypeRepair is one tenant's safety net: orders whose unpaid
+// timeout passed are cancelled (also those whose customer never started paying), and Stripe
+// refunds still unanswered are sent again under their saved keys. Both are idempotent.
+const (
+	TypeSweep  = "payment:sweep"
+	TypeRepair = "payment:repair"
+)
+
+// RepairPayload is TypeRepair's payload.
+type RepairPayload struct {
+	jobs.Meta
+}
+
+// TaskType implements jobs.Payload.
+func (*RepairPayload) TaskType() string { return TypeRepair }
 
 // RegisterTasks adds the payment job handlers to mux.
 func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
@@ -56,7 +68,11 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		}
 		return err
 	})
-	mux.HandleFunc(TypeSweep, func(ctx context.Context, _ *asynq.Task) error { return s.SweepAll(ctx) })
+	jobs.Handle(mux, func(ctx context.Context, _ *RepairPayload) error { return s.Repair(ctx) })
+	mux.HandleFunc(TypeSweep, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.Sweep(ctx)
+		return err
+	})
 }
 
 // RegisterPeriodic registers the sweep, every minute.
@@ -66,14 +82,21 @@ func RegisterPeriodic(sch *asynq.Scheduler) error {
 	return err
 }
 
-// SweepAll runs the sweep in every active tenant.
-func (s *Service) SweepAll(ctx context.Context) error {
-	_, err := jobs.EachActiveTenant(ctx, s.db, func(ctx context.Context) (int, error) {
-		_, unpaid := s.SweepUnpaid(ctx)
-		_, refunds := s.RetryPendingRefunds(ctx, 2*refundRepair)
-		return 0, errors.Join(wrapIf(unpaid, "unpaid"), wrapIf(refunds, "refunds"))
-	})
-	return err
+// Sweep queues TypeRepair for every active tenant and returns how many it queued.
+// A repair is not retried more than once: the next minute's sweep queues another.
+func (s *Service) Sweep(ctx context.Context) (int, error) {
+	if s.outbox == nil {
+		return 0, nil
+	}
+	return s.outbox.FanOut(ctx, func() jobs.Payload { return &RepairPayload{} }, jobs.Queue(jobs.QueueLow), jobs.MaxRetry(1))
+}
+
+// Repair runs the safety net in the context's tenant: it cancels the orders whose unpaid
+// timeout passed and sends again the Stripe refunds still unanswered.
+func (s *Service) Repair(ctx context.Context) error {
+	_, unpaid := s.SweepUnpaid(ctx)
+	_, refunds := s.RetryPendingRefunds(ctx, 2*refundRepair)
+	return errors.Join(wrapIf(unpaid, "unpaid"), wrapIf(refunds, "refunds"))
 }
 
 func wrapIf(err error, what string) error {

@@ -25,9 +25,22 @@ type TransferPayload struct {
 // TaskType implements jobs.Payload.
 func (*TransferPayload) TaskType() string { return TypeTransfer }
 
-// TypeResume re-enqueues transfers of withdrawals approved long ago and still unpaid (their
-// task gave up or was lost): the saved key makes a second attempt safe.
-const TypeResume = "payout:resume"
+// Task types: TypeResumeSweep is the platform task, every 15 minutes, that queues TypeResume
+// for every active tenant through the outbox; TypeResume re-enqueues one tenant's transfers of
+// withdrawals approved long ago and still unpaid (their task gave up or was lost): the saved
+// key makes a second attempt safe.
+const (
+	TypeResume      = "payout:resume"
+	TypeResumeSweep = "payout:resume_sweep"
+)
+
+// ResumePayload is TypeResume's payload.
+type ResumePayload struct {
+	jobs.Meta
+}
+
+// TaskType implements jobs.Payload.
+func (*ResumePayload) TaskType() string { return TypeResume }
 
 // stuckAfter is how long an approved withdrawal may wait before its transfer is enqueued again.
 const stuckAfter = time.Hour
@@ -40,19 +53,29 @@ func (s *Service) RegisterTasks(mux *asynq.ServeMux) {
 		}
 		return s.Transfer(ctx, p.WithdrawalID)
 	})
-	mux.HandleFunc(TypeResume, func(ctx context.Context, _ *asynq.Task) error { _, err := s.ResumeAll(ctx); return err })
+	jobs.Handle(mux, func(ctx context.Context, _ *ResumePayload) error {
+		_, err := s.Resume(ctx)
+		return err
+	})
+	mux.HandleFunc(TypeResumeSweep, func(ctx context.Context, _ *asynq.Task) error {
+		_, err := s.SweepResume(ctx)
+		return err
+	})
 }
 
 // RegisterPeriodic registers the resume sweep.
 func RegisterPeriodic(sch *asynq.Scheduler) error {
-	_, err := sch.Register("*/15 * * * *", asynq.NewTask(TypeResume, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(3),
+	_, err := sch.Register("*/15 * * * *", asynq.NewTask(TypeResumeSweep, nil), asynq.Queue(jobs.QueueLow), asynq.MaxRetry(3),
 		asynq.Unique(10*time.Minute), asynq.Timeout(10*time.Minute))
 	return err
 }
 
-// ResumeAll re-enqueues stuck transfers in every active tenant and returns how many.
-func (s *Service) ResumeAll(ctx context.Context) (int, error) {
-	return jobs.EachActiveTenant(ctx, s.db, s.Resume)
+// SweepResume queues TypeResume for every active tenant and returns how many it queued.
+func (s *Service) SweepResume(ctx context.Context) (int, error) {
+	if s.outbox == nil {
+		return 0, nil
+	}
+	return s.outbox.FanOut(ctx, func() jobs.Payload { return &ResumePayload{} }, jobs.Queue(jobs.QueueLow))
 }
 
 // Resume re-enqueues the tenant's transfers approved more than stuckAfter ago.

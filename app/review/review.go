@@ -17,6 +17,7 @@ import (
 	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/page"
+	"doorstep/jobs"
 )
 
 // Errors with stable codes (docs/problems.md, "Reviews").
@@ -105,20 +106,22 @@ type Repo interface {
 type Service struct {
 	db     *dbx.DB
 	repo   Repo
+	outbox *jobs.Outbox
 	stores auth.StoresOf
 	clock  clock.Clock
 }
 
-// NewService wires the review service; storesOf lists a franchisee's stores (org's query),
-// for the data scope (clk nil: the system clock).
-func NewService(db *dbx.DB, repo Repo, storesOf auth.StoresOf, clk clock.Clock) *Service {
+// NewService wires the review service; outbox queues the per-tenant automatic-review task
+// (TypeAuto) from the daily sweep; storesOf lists a franchisee's stores (org's query), for
+// the data scope (clk nil: the system clock).
+func NewService(db *dbx.DB, repo Repo, outbox *jobs.Outbox, storesOf auth.StoresOf, clk clock.Clock) *Service {
 	if storesOf == nil {
 		panic("review: storesOf is required")
 	}
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return &Service{db: db, repo: repo, stores: storesOf, clock: clk}
+	return &Service{db: db, repo: repo, outbox: outbox, stores: storesOf, clock: clk}
 }
 
 // NewReview is a customer's review.

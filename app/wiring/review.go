@@ -13,7 +13,7 @@ import (
 
 // wireReview builds reviews and rating aggregates and registers their API.
 func (a *App) wireReview(api huma.API) {
-	a.Review = review.NewService(a.DB, reviewdb.New(a.DB), orgdb.New(a.DB).StoresOfFranchisee, clock.System{})
+	a.Review = review.NewService(a.DB, reviewdb.New(a.DB), a.Outbox, orgdb.New(a.DB).StoresOfFranchisee, clock.System{})
 	reviewapi.Register(api, a.Review)
 }
 

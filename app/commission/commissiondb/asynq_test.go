@@ -21,8 +21,9 @@ import (
 
 // TestSplitAndSettlementThroughAsynq runs the real path: booking's completion hook and the
 // payment's PaidHook enqueue commission:split through the outbox, the relay hands it to a
-// real asynq server, and the periodic commission:settle task, enqueued into the same server,
-// releases the split only once the holding period is over in the tenant's time zone.
+// real asynq server, and the periodic commission:settle_sweep task, enqueued into the same
+// server, queues commission:settle for the tenant through the outbox, which releases the split
+// only once the holding period is over in the tenant's time zone.
 func TestSplitAndSettlementThroughAsynq(t *testing.T) {
 	db := dbtest.New(t)
 	_, ropt := dbtest.Redis(t)
@@ -58,10 +59,11 @@ func TestSplitAndSettlementThroughAsynq(t *testing.T) {
 			return true
 		}, 15*time.Second, 20*time.Millisecond)
 	}
-	relayed := func() []string {
+	// relayed relays the outbox and returns the ids of the tenant's tasks of type typ.
+	relayed := func(typ string) []string {
 		t.Helper()
 		var ids []string
-		require.NoError(t, db.Owner.Raw(`select id::text from outbox where tenant_id = ? and task_type = ? order by id`, w.tn.ID, commission.TypeSplit).Scan(&ids).Error)
+		require.NoError(t, db.Owner.Raw(`select id::text from outbox where tenant_id = ? and task_type = ? order by id`, w.tn.ID, typ).Scan(&ids).Error)
 		n, err := relay.RunOnce(context.Background())
 		require.NoError(t, err)
 		require.Positive(t, n)
@@ -71,12 +73,12 @@ func TestSplitAndSettlementThroughAsynq(t *testing.T) {
 	staff := w.member(w.frStore, true)
 	o := w.order(w.frStore, "completed", staff, 10000)
 	require.NoError(t, db.Tx.InTx(w.system(), func(ctx context.Context) error { return w.svc.OrderCompleted(ctx, o) }))
-	waitDone("default", relayed()...)
+	waitDone("default", relayed(commission.TypeSplit)...)
 	_, err = w.svc.SplitOf(w.ctx(), o)
 	require.ErrorIs(t, err, commission.ErrSplitNotFound, "completed but unpaid: the task leaves it")
 
 	w.pay(o, 10000) // PaidHook: enqueues the split again
-	waitDone("default", relayed()...)
+	waitDone("default", relayed(commission.TypeSplit)...)
 	sp, err := w.svc.SplitOf(w.ctx(), o)
 	require.NoError(t, err)
 	require.Equal(t, commission.StatusPending, sp.Status)
@@ -84,9 +86,11 @@ func TestSplitAndSettlementThroughAsynq(t *testing.T) {
 	settle := func() {
 		t.Helper()
 		id := uuid.NewString()
-		_, err := client.Enqueue(asynq.NewTask(commission.TypeSettle, nil), asynq.TaskID(id), asynq.Retention(time.Hour), asynq.Queue(jobs.QueueLow))
+		_, err := client.Enqueue(asynq.NewTask(commission.TypeSettleSweep, nil), asynq.TaskID(id), asynq.Retention(time.Hour), asynq.Queue(jobs.QueueLow))
 		require.NoError(t, err)
 		waitDone(jobs.QueueLow, id)
+		// The sweep queued one commission:settle per active tenant through the outbox.
+		waitDone(jobs.QueueLow, relayed(commission.TypeSettle)...)
 	}
 	// 23:59 on D+1 in Shanghai: still held.
 	clk.Advance(24*time.Hour + 13*time.Hour + 59*time.Minute)

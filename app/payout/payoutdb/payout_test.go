@@ -376,7 +376,8 @@ func TestStaffSeeOnlyTheirOwnWallet(t *testing.T) {
 }
 
 // TestResumeStuckTransfers: an approved withdrawal whose transfer task was lost is enqueued
-// again after an hour by the sweep, and paying it stops that.
+// again after an hour by the tenant's resume task (which the platform sweep queues, one per
+// active tenant), and paying it stops that.
 func TestResumeStuckTransfers(t *testing.T) {
 	db := dbtest.New(t)
 	w := newWorld(t, db, "pay-resume", stripeMock(t, nil), fast)
@@ -395,7 +396,11 @@ func TestResumeStuckTransfers(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n, "not stuck yet")
 	w.clk.Advance(2 * time.Hour)
-	n, err = w.svc.ResumeAll(context.Background())
+	n, err = w.svc.SweepResume(context.Background())
+	require.NoError(t, err)
+	require.Positive(t, n, "one resume task per active tenant")
+	require.EqualValues(t, 1, w.count(`select count(*) from outbox where tenant_id = ? and task_type = ?`, w.tid, payout.TypeResume))
+	n, err = w.svc.Resume(w.base)
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	require.EqualValues(t, 2, tasks())

@@ -18,6 +18,7 @@ import (
 	"doorstep/app/org/orgdb"
 	"doorstep/app/review"
 	"doorstep/app/review/reviewdb"
+	"doorstep/jobs"
 	"doorstep/tenant"
 )
 
@@ -54,7 +55,7 @@ func newWorld(t testing.TB, db *dbtest.DB, slug string) *world {
 		w.customers[i] = uuid.Must(uuid.NewV7())
 		w.exec(`insert into customers (tenant_id, id, phone) values (?, ?, ?)`, tid, w.customers[i], fmt.Sprintf("+861380000%04d", i))
 	}
-	w.svc = review.NewService(db.Tx, reviewdb.New(db.Tx), orgdb.New(db.Tx).StoresOfFranchisee, w.clk)
+	w.svc = review.NewService(db.Tx, reviewdb.New(db.Tx), jobs.NewOutbox(db.Tx, w.clk), orgdb.New(db.Tx).StoresOfFranchisee, w.clk)
 	return w
 }
 
