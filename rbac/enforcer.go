@@ -363,23 +363,34 @@ func (e *Enforcer) reloadTenant(ctx context.Context, tenant uuid.UUID) error {
 
 // Allowed reports whether subject ("user:<id>", "customer:<id>") may use permission
 // ("object:action") in the tenant. Anything malformed is denied, and so is everything in a
-// tenant whose policy cannot be loaded.
+// tenant whose policy cannot be loaded (Check tells that case apart).
 func (e *Enforcer) Allowed(tenantID uuid.UUID, subject, permission string) bool {
+	ok, _ := e.Check(tenantID, subject, permission)
+	return ok
+}
+
+// ErrPolicyUnavailable wraps the cause when a tenant's policy cannot be loaded (the database
+// is unreachable or too slow): the answer is not "no" but "not now".
+var ErrPolicyUnavailable = errors.New("rbac: the tenant's policy cannot be loaded")
+
+// Check is Allowed that says why it could not answer: an error wrapping ErrPolicyUnavailable
+// when the tenant's policy cannot be loaded, so the server answers 503 rather than 403.
+func (e *Enforcer) Check(tenantID uuid.UUID, subject, permission string) (bool, error) {
 	obj, act, ok := splitPermission(permission)
 	if !ok || tenantID == uuid.Nil || subject == "" {
-		return false
+		return false, nil
 	}
 	ce, err := e.enforcerFor(tenantID)
 	if err != nil {
 		e.log.Error("rbac: load policy", "err", err)
-		return false
+		return false, fmt.Errorf("%w: %w", ErrPolicyUnavailable, err)
 	}
 	allowed, err := ce.Enforce(subject, tenantID.String(), obj, act)
 	if err != nil {
 		e.log.Error("rbac: enforce", "err", err, "subject", subject, "permission", permission)
-		return false
+		return false, nil
 	}
-	return allowed
+	return allowed, nil
 }
 
 // RolesOf returns the names of the roles subject holds in the tenant, sorted.

@@ -113,3 +113,25 @@ func TestWatcherSkipsOwnNotes(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	require.EqualValues(t, 1, fromA.Load())
 }
+
+// TestCheckSaysWhenItCannotAnswer: a tenant whose policy cannot be loaded (here: its
+// enforcer's database is gone) is not refused as if the rules said no; Check answers
+// ErrPolicyUnavailable, which the server turns into 503 unavailable, and Allowed denies.
+func TestCheckSaysWhenItCannotAnswer(t *testing.T) {
+	f := newFixture(t)
+	tenant := f.newTenant(t)
+	ok, err := f.e.Check(tenant, "role:owner", "stores:read")
+	require.NoError(t, err)
+	require.True(t, ok)
+
+	g, err := dbx.Open(f.d.AppURL, dbx.PoolConfig{MaxOpen: 1})
+	require.NoError(t, err)
+	cold := newTestEnforcer(t, g, f.rdb) // a second instance, which has not loaded the tenant
+	sqlDB, err := g.DB()
+	require.NoError(t, err)
+	require.NoError(t, sqlDB.Close())
+	ok, err = cold.Check(tenant, "role:owner", "stores:read")
+	require.ErrorIs(t, err, ErrPolicyUnavailable)
+	require.False(t, ok)
+	require.False(t, cold.Allowed(tenant, "role:owner", "stores:read"))
+}

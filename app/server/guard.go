@@ -11,6 +11,7 @@ import (
 
 	"doorstep/app/auth"
 	"doorstep/app/identity"
+	"doorstep/app/kit/dbx"
 	"doorstep/app/kit/errs"
 	"doorstep/app/kit/httpx"
 	"doorstep/app/platform"
@@ -107,7 +108,14 @@ func (s *Server) guard(hctx huma.Context, next func(huma.Context)) {
 		if p.Kind == auth.Customer {
 			subject = "role:customer"
 		}
-		if !s.deps.RBAC.Allowed(t.ID, subject, acc.Permission) {
+		allowed, err := s.deps.RBAC.Check(t.ID, subject, acc.Permission)
+		if err != nil {
+			e := *dbx.ErrUnavailable
+			e.Err = err
+			fail(&e)
+			return
+		}
+		if !allowed {
 			fail(errDenied)
 			return
 		}

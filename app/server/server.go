@@ -33,9 +33,10 @@ type OperatorAuthenticator interface {
 	Authenticate(ctx context.Context, raw string) (*auth.Principal, error)
 }
 
-// Authorizer answers permission questions (casbin).
+// Authorizer answers permission questions (casbin); an error means it could not answer (the
+// tenant's policy cannot be loaded now), which is a 503, not a refusal.
 type Authorizer interface {
-	Allowed(tenantID uuid.UUID, subject, permission string) bool
+	Check(tenantID uuid.UUID, subject, permission string) (bool, error)
 }
 
 // Config is the server's behaviour.
