@@ -110,9 +110,7 @@ func (s *Server) guard(hctx huma.Context, next func(huma.Context)) {
 		}
 		allowed, err := s.deps.RBAC.Check(t.ID, subject, acc.Permission)
 		if err != nil {
-			e := *dbx.ErrUnavailable
-			e.Err = err
-			fail(&e)
+			fail(dbx.UnavailableBecause(err))
 			return
 		}
 		if !allowed {

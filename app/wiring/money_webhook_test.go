@@ -24,12 +24,8 @@ func TestWebhookReachesCardsAndPayouts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	f := e.A
-	owner, cust := f.Tokens["owner"], f.CustomerToken
-
-	var p cardProductView
-	e.do(http.MethodPost, "/api/v1/card-products", owner, "", map[string]any{"kind": "stored_value", "name_zh": "储值卡", "name_en": "Stored value",
-		"price": 100_000, "bonus": 10_000, "validity_days": 365}).status(http.StatusCreated).ok(&p)
-	e.do(http.MethodPost, "/api/v1/card-products/"+p.ID.String()+"/publish", owner, "", nil).ok(&p)
+	cust := f.CustomerToken
+	p := storedValueProduct(e, f)
 	var pu struct {
 		ID     uuid.UUID
 		Status string
@@ -161,4 +157,16 @@ func TestFailedStripeRefundGivesTheClawbackBack(t *testing.T) {
 	var kinds []string
 	require.NoError(t, e.db.Owner.Raw(`select kind from ledger_transactions where tenant_id = ? and ref_id = ? order by created_at`, f.Tenant.ID, r.ID).Scan(&kinds).Error)
 	require.Equal(t, []string{"commission.clawback", "refund", "commission.clawback.reversal", "refund.reversal"}, kinds)
+}
+
+// storedValueProduct creates and publishes a stored-value card (pay 1,000.00, get 1,100.00, a
+// year) in f through the API.
+func storedValueProduct(e *env, f *fixture) cardProductView {
+	e.t.Helper()
+	owner := f.Tokens["owner"]
+	var p cardProductView
+	e.do(http.MethodPost, "/api/v1/card-products", owner, "", map[string]any{"kind": "stored_value", "name_zh": "储值卡", "name_en": "Stored value",
+		"price": 100_000, "bonus": 10_000, "validity_days": 365}).status(http.StatusCreated).ok(&p)
+	e.do(http.MethodPost, "/api/v1/card-products/"+p.ID.String()+"/publish", owner, "", nil).ok(&p)
+	return p
 }

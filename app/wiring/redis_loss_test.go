@@ -136,11 +136,8 @@ func TestRedisLossLosesNoPaidWork(t *testing.T) {
 	})
 
 	t.Run("card purchase", func(t *testing.T) {
-		owner, cust := f.Tokens["owner"], f.CustomerToken
-		var prod cardProductView
-		e.do(http.MethodPost, "/api/v1/card-products", owner, "", map[string]any{"kind": "stored_value", "name_zh": "储值卡", "name_en": "Stored value",
-			"price": 100_000, "bonus": 10_000, "validity_days": 365}).status(http.StatusCreated).ok(&prod)
-		e.do(http.MethodPost, "/api/v1/card-products/"+prod.ID.String()+"/publish", owner, "", nil).ok(&prod)
+		cust := f.CustomerToken
+		prod := storedValueProduct(e, f)
 		var pu struct {
 			ID     uuid.UUID
 			Status string

@@ -44,6 +44,13 @@ const RetryAfter = 2 * time.Second
 var ErrUnavailable = &errs.Error{Kind: errs.Unavailable, Code: "unavailable",
 	Detail: "the service is temporarily unavailable; retry shortly", RetryAfter: RetryAfter}
 
+// UnavailableBecause is ErrUnavailable with cause as its cause (logged, never shown).
+func UnavailableBecause(cause error) *errs.Error {
+	e := *ErrUnavailable
+	e.Err = cause
+	return &e
+}
+
 // Unavailable reports whether err says the database could not be reached or dropped the
 // connection: a failed connect, a server shutting down or starting up (57P01, 57P02, 57P03),
 // too many connections (53300), a connection exception (class 08), a broken socket (network
@@ -107,9 +114,7 @@ func Err(err error) error {
 		return errs.Wrap(err, errs.NotFound, "not_found", "the resource does not exist")
 	}
 	if Unavailable(err) {
-		e := *ErrUnavailable
-		e.Err = err
-		return &e
+		return UnavailableBecause(err)
 	}
 	pe, ok := PgError(err)
 	if !ok {
